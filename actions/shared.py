@@ -1,0 +1,72 @@
+"""Fallback: ask to rephrase; after the second miss in a row, offer staff."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import message_text
+from bot.backlog import record_unanswered
+
+FALLBACK_INTENTS = {"nlu_fallback"}
+
+
+def consecutive_misses(events: list[dict[str, Any]]) -> int:
+    """How many of the latest user messages in a row were not understood."""
+    misses = 0
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+        if intent in FALLBACK_INTENTS:
+            misses += 1
+        else:
+            break
+    return misses
+
+
+class ActionFallback(Action):
+    """Low confidence: rephrase with suggestions; second miss in a row: offer staff."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Utters the fitting fallback and records the question for the trainers."""
+        text = message_text(tracker)
+        if text:
+            await asyncio.to_thread(
+                record_unanswered, text, tracker.get_latest_input_channel(), "fallback"
+            )
+        if consecutive_misses(tracker.events) >= 2:
+            dispatcher.utter_message(response="utter_fallback_offer_contact")
+        else:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+        return []
+
+
+class ActionOutOfScope(Action):
+    """Outside what the assistant does: say so, list what it can do, note it for trainers."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Utters the out-of-scope notice."""
+        text = message_text(tracker)
+        if text:
+            await asyncio.to_thread(
+                record_unanswered, text, tracker.get_latest_input_channel(), "out_of_scope"
+            )
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []

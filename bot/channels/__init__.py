@@ -1,0 +1,1 @@
+"""Channel connectors where Rasa's own fall short (input guard, signatures, push)."""

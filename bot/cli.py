@@ -1,0 +1,327 @@
+"""Command line of the project: run the stack, train, validate, manage staff accounts.
+
+``python -m bot.cli run`` is what ``make run`` starts: it trains when needed, starts the
+Rasa server, the action server and the web app, prints the URLs once all are healthy and
+stops every process on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.config import REPO_ROOT, Settings
+
+MODEL_NAME = "buergerservice"
+TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
+VENV_BIN = Path(sys.executable).parent
+
+
+def _bin(name: str) -> str:
+    candidate = VENV_BIN / name
+    return str(candidate) if candidate.exists() else name
+
+
+def model_path(root: Path = REPO_ROOT) -> Path:
+    """Where the trained model lives."""
+    return root / "models" / f"{MODEL_NAME}.tar.gz"
+
+
+# --- training -------------------------------------------------------------------------
+
+
+def cmd_gen_nlu(_: argparse.Namespace) -> int:
+    """Writes the NLU data generated from data/knowledge/."""
+    from bot.training import generate_nlu
+
+    print(f"generated {generate_nlu(REPO_ROOT).relative_to(REPO_ROOT)}")
+    return 0
+
+
+def train_if_needed(force: bool = False, root: Path = REPO_ROOT) -> bool:
+    """Trains when config, domain or data changed since the last training.
+
+    Returns:
+        True when a model was trained, False when the existing one is current.
+    """
+    from bot.training import fingerprint, generate_nlu
+
+    generate_nlu(root)
+    fp = fingerprint(root)
+    stamp = root / "models" / ".fingerprint"
+    model = model_path(root)
+    if not force and model.exists() and stamp.exists() and stamp.read_text() == fp:
+        print(f"==> model is up to date ({model.relative_to(root)})")
+        return False
+    print("==> training the model (about 1-2 minutes) ...", flush=True)
+    started = time.monotonic()
+    cmd = [
+        _bin("rasa"), "train",
+        "--config", "config.yml",
+        "--domain", "domain",
+        "--data", *TRAINING_DATA,
+        "--out", "models",
+        "--fixed-model-name", MODEL_NAME,
+    ]  # fmt: skip
+    subprocess.run(cmd, cwd=root, check=True)  # noqa: S603
+    stamp.write_text(fp)
+    print(f"==> trained in {time.monotonic() - started:.0f} s", flush=True)
+    return True
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``make train``."""
+    train_if_needed(force=args.force)
+    return 0
+
+
+def cmd_validate(_: argparse.Namespace) -> int:
+    """Rasa's data validation plus the project's own checks of data/knowledge/."""
+    from bot.training import generate_nlu
+    from bot.validation import validate_project
+
+    problems = validate_project(REPO_ROOT)
+    for p in problems:
+        print(f"ERROR {p}")
+    generate_nlu(REPO_ROOT)
+    cmd = [
+        _bin("rasa"), "data", "validate",
+        "--domain", "domain", "--config", "config.yml",
+        "--data", *TRAINING_DATA, "--fail-on-warnings",
+    ]  # fmt: skip
+    rasa_ok = subprocess.run(cmd, cwd=REPO_ROOT).returncode == 0  # noqa: S603
+    if problems or not rasa_ok:
+        print(f"validation failed: {len(problems)} project problem(s), rasa ok={rasa_ok}")
+        return 1
+    print("validation passed")
+    return 0
+
+
+# --- running --------------------------------------------------------------------------
+
+
+def secret(state_dir: Path, name: str, given: str) -> str:
+    """A secret from the environment, or one generated once and kept in STATE_DIR."""
+    if given:
+        return given
+    path = state_dir / "secrets" / name
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def effective_credentials(env: dict[str, str]) -> dict[str, Any]:
+    """credentials.yml plus the messenger channels whose variables are set."""
+    creds: dict[str, Any] = yaml.safe_load((REPO_ROOT / "credentials.yml").read_text()) or {}
+    from bot.channels.messengers import messenger_credentials
+
+    creds.update(messenger_credentials(env))
+    return creds
+
+
+def stack_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
+    """The environment for the three processes: every ${VAR} of endpoints.yml set."""
+    env = dict(base)
+    state = settings.state_dir
+    env.update(
+        STATE_DIR=str(state),
+        BIND_HOST=settings.bind_host,
+        RASA_PORT=str(settings.rasa_port),
+        ACTIONS_PORT=str(settings.actions_port),
+        WEB_PORT=str(settings.web_port),
+        BOT_API_TOKEN=secret(state, "bot_api_token", settings.bot_api_token),
+        HANDOFF_API_TOKEN=secret(state, "handoff_api_token", settings.handoff_api_token),
+        WEB_SECRET_KEY=secret(state, "web_secret_key", base.get("WEB_SECRET_KEY", "")),
+        TRACKER_STORE_URL=settings.tracker_store_url,
+        HANDOFF_DB_URL=settings.handoff_db_url,
+        LOCK_STORE_URL=settings.lock_store_url,
+        CLOSURES_FEED_URL=settings.closures_feed_url,
+        ACTION_ENDPOINT_URL=f"{settings.actions_url}/webhook",
+        SANIC_HOST=settings.bind_host,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def process_specs(settings: Settings, env: dict[str, str], model: Path) -> dict[str, list[str]]:
+    """The command line of each process of the stack."""
+    creds_path = settings.state_dir / "credentials.yml"
+    creds_path.write_text(yaml.safe_dump(effective_credentials(env), allow_unicode=True))
+    logs = settings.state_dir / "logs"
+    return {
+        "actions": [
+            _bin("python"), "-m", "bot.actions_server",
+        ],
+        "rasa": [
+            _bin("rasa"), "run",
+            "--model", str(model),
+            "--endpoints", str(REPO_ROOT / "endpoints.yml"),
+            "--credentials", str(creds_path),
+            "--interface", settings.bind_host,
+            "--port", str(settings.rasa_port),
+            "--enable-api", "--auth-token", env["BOT_API_TOKEN"],
+            "--cors", settings.web_url,
+            "--log-file", str(logs / "rasa-server.log"),
+        ],
+        "web": [_bin("python"), "-m", "bot.web"],
+    }  # fmt: skip
+
+
+def wait_healthy(settings: Settings, procs: dict[str, subprocess.Popen[bytes]], timeout: float) -> bool:
+    """Polls /health until every component is ready, a process died, or time ran out."""
+    deadline = time.monotonic() + timeout
+    url = f"{settings.web_url}/health"
+    while time.monotonic() < deadline:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                print(f"ERROR: {name} exited with code {proc.returncode}; see var/logs/{name}.log")
+                return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310
+                if resp.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1)
+    return False
+
+
+def stop_all(procs: dict[str, subprocess.Popen[bytes]], grace: float = 15) -> None:
+    """SIGTERM to every process group, SIGKILL after ``grace`` seconds."""
+    for proc in procs.values():
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + grace
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Starts Rasa, the action server and the web app; stops them on Ctrl-C / SIGTERM."""
+    settings = Settings.from_env()
+    (settings.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    if not args.no_train:
+        train_if_needed()
+    model = model_path()
+    if not model.exists():
+        print("ERROR: no trained model; run `make train` first")
+        return 1
+    env = stack_env(settings, dict(os.environ))
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        for name, cmd in process_specs(settings, env, model).items():
+            log = (settings.state_dir / "logs" / f"{name}.log").open("ab")
+            procs[name] = subprocess.Popen(  # noqa: S603
+                cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        print("==> starting Rasa (loading the model takes about 40 s), actions, web app ...")
+        if not wait_healthy(settings, procs, args.timeout) and not stopping:
+            print(f"ERROR: the stack did not become healthy; logs in {settings.state_dir}/logs")
+            return 1
+        if not stopping:
+            print_urls(settings)
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    print(f"ERROR: {name} stopped (exit code {proc.returncode}); stopping all")
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("==> stopping ...", flush=True)
+        stop_all(procs)
+        print("==> stopped")
+
+
+def print_urls(settings: Settings) -> None:
+    """What a newcomer needs after `make run`."""
+    print(
+        "\n==> Bürgerservice-Assistent is running\n"
+        f"    Website with chat:  {settings.web_url}/\n"
+        f"    Staff inbox:        {settings.web_url}/staff/  (accounts: make user)\n"
+        f"    Health:             {settings.web_url}/health\n"
+        f"    REST chat (tests):  POST {settings.rasa_url}/webhooks/rest/webhook\n"
+        f"    Logs:               {settings.state_dir / 'logs'}\n"
+        "    Stop with Ctrl-C.\n",
+        flush=True,
+    )
+
+
+# --- staff accounts -------------------------------------------------------------------
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """Creates or updates a staff account (password asked, or from STAFF_PASSWORD)."""
+    from bot.web.auth import upsert_user
+
+    password = os.environ.get("STAFF_PASSWORD") or getpass.getpass("Passwort: ")
+    if len(password) < 10:
+        print("ERROR: das Passwort muss mindestens 10 Zeichen haben")
+        return 1
+    settings = Settings.from_env()
+    from bot.store import make_engine
+
+    upsert_user(make_engine(settings.handoff_db_url), args.username, password, args.role, args.office)
+    print(json.dumps({"user": args.username, "role": args.role, "office": args.office}))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(prog="buergerbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="start the whole stack")
+    p.add_argument("--no-train", action="store_true", help="do not train, use the model as is")
+    p.add_argument("--timeout", type=float, default=300, help="seconds to wait for health")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("train", help="train when config, domain or data changed")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_train)
+    sub.add_parser("gen-nlu", help="write data/nlu/generated/").set_defaults(func=cmd_gen_nlu)
+    sub.add_parser("validate", help="validate data and knowledge").set_defaults(func=cmd_validate)
+    p = sub.add_parser("user", help="create or update a staff account")
+    p.add_argument("username")
+    p.add_argument("--role", choices=["staff", "trainer", "admin"], default="staff")
+    p.add_argument("--office", default=None, help="office id the account belongs to")
+    p.set_defaults(func=cmd_user)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Configuration from the environment, read in one place.
+
+Every variable is documented in `.env.example`. Nothing here is read at import time:
+call :func:`load` (or :func:`Settings.from_env`) where the value is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FEED = REPO_ROOT / "data" / "knowledge" / "closures-demo.geojson"
+TIMEZONE = ZoneInfo("Europe/Berlin")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The operating contract's settings (see README, "Konfiguration")."""
+
+    bind_host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    web_port: int = 8080
+    state_dir: Path = REPO_ROOT / "var"
+    knowledge_dir: Path = REPO_ROOT / "data" / "knowledge"
+    bot_api_token: str = ""
+    handoff_api_token: str = ""
+    tracker_store_url: str = ""
+    handoff_db_url: str = ""
+    lock_store_url: str = ""
+    closures_feed_url: str = ""
+    closures_ttl_seconds: int = 300
+    fixed_now: str = ""
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Builds settings from an environment mapping (default: ``os.environ``)."""
+        env = os.environ if env is None else env
+        state_dir = Path(env.get("STATE_DIR") or REPO_ROOT / "var").resolve()
+        return cls(
+            bind_host=env.get("BIND_HOST") or "127.0.0.1",
+            rasa_port=_int(env, "RASA_PORT", 5005),
+            actions_port=_int(env, "ACTIONS_PORT", 5055),
+            web_port=_int(env, "WEB_PORT", 8080),
+            state_dir=state_dir,
+            knowledge_dir=Path(env.get("KNOWLEDGE_DIR") or REPO_ROOT / "data" / "knowledge"),
+            bot_api_token=env.get("BOT_API_TOKEN", ""),
+            handoff_api_token=env.get("HANDOFF_API_TOKEN", ""),
+            tracker_store_url=env.get("TRACKER_STORE_URL") or f"sqlite:///{state_dir / 'rasa.db'}",
+            handoff_db_url=env.get("HANDOFF_DB_URL") or f"sqlite:///{state_dir / 'handoff.db'}",
+            lock_store_url=env.get("LOCK_STORE_URL", ""),
+            closures_feed_url=env.get("CLOSURES_FEED_URL") or DEFAULT_FEED.as_uri(),
+            closures_ttl_seconds=_int(env, "CLOSURES_TTL_SECONDS", 300),
+            fixed_now=env.get("BOT_FIXED_NOW", ""),
+            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        )
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server as seen from this machine."""
+        return f"http://{_loopback(self.bind_host)}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        """Base URL of the action server as seen from this machine."""
+        return f"http://{_loopback(self.bind_host)}:{self.actions_port}"
+
+    @property
+    def web_url(self) -> str:
+        """Base URL of the web app as seen from this machine."""
+        return f"http://{_loopback(self.bind_host)}:{self.web_port}"
+
+    def now(self) -> datetime:
+        """The current time in Europe/Berlin, or ``BOT_FIXED_NOW`` when set (tests, demos)."""
+        if self.fixed_now:
+            fixed = datetime.fromisoformat(self.fixed_now)
+            return fixed if fixed.tzinfo else fixed.replace(tzinfo=TIMEZONE)
+        return datetime.now(TIMEZONE)
+
+
+def _loopback(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104
+
+
+def load() -> Settings:
+    """Settings of the current process environment."""
+    return Settings.from_env()

@@ -1,0 +1,227 @@
+"""Opening-hours answers: which office, which day, open or closed and why."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from bot.dialogue import Outcome, entity_values, payload_button
+from bot.knowledge.base import Knowledge, Office
+from bot.knowledge.opening_hours import (
+    GERMAN_WEEKDAYS,
+    DayHours,
+    OfficeSchedule,
+    SpecialHours,
+    format_intervals,
+)
+from bot.knowledge.when import PART_OF_DAY_RANGES, When, parse_when
+
+TOPIC = "opening_hours"
+
+
+def resolve_office(
+    knowledge: Knowledge, text: str, entities: list[dict[str, Any]], slot: str | None
+) -> tuple[Office | None, str | None, str | None]:
+    """Finds the office a message refers to.
+
+    Order: an entity DIET found (its synonym value is an office id, or the raw text is
+    matched fuzzily), then the whole message, then the office of the previous question.
+
+    Returns:
+        ``(office, matched_term, unknown_query)``; ``unknown_query`` is the entity text
+        when the citizen named an office that does not exist.
+    """
+    unknown = None
+    for value in entity_values(entities, "office"):
+        matches = knowledge.find_offices(value, threshold=80)
+        if matches:
+            return knowledge.offices[matches[0].key], matches[0].term, None
+        unknown = value
+    matches = knowledge.find_offices(text)
+    if matches:
+        return knowledge.offices[matches[0].key], matches[0].term, None
+    if unknown:
+        return None, None, unknown
+    if slot and slot in knowledge.offices:
+        return knowledge.offices[slot], None, None
+    return None, None, None
+
+
+def schedule_for(knowledge: Knowledge, office: Office) -> OfficeSchedule:
+    """The office's schedule with the state's holidays and its special hours."""
+    special = [
+        SpecialHours(
+            office_id=e.office, start=e.start, end=e.end, hours=e.hours, note=e.note
+        )
+        for e in knowledge.special_for(office.id)
+    ]
+    assert office.opening_hours is not None
+    return OfficeSchedule(
+        office.opening_hours, state=knowledge.state, tz=knowledge.timezone, special=special
+    )
+
+
+def visit_info(office: Office) -> str:
+    """What a visitor needs: appointment, address, phone."""
+    parts = []
+    if office.appointment_required and office.appointment_url:
+        parts.append(f"Termin erforderlich: {office.appointment_url}")
+    elif office.appointment_url:
+        parts.append(f"Termine online: {office.appointment_url}")
+    else:
+        parts.append("Ohne Termin möglich.")
+    if office.address:
+        parts.append(f"Adresse: {office.address}")
+    if office.phone:
+        parts.append(f"Telefon: {office.phone}")
+    return " · ".join(parts)
+
+
+def _day_label(d: date, today: date) -> str:
+    if d == today:
+        return f"heute ({d:%d.%m.})"
+    if d == today + timedelta(days=1):
+        return f"morgen ({GERMAN_WEEKDAYS[d.weekday()]}, {d:%d.%m.})"
+    return f"am {GERMAN_WEEKDAYS[d.weekday()]}, {d:%d.%m.%Y}"
+
+
+def _clip(day: DayHours, part: str | None) -> tuple[tuple[time, time], ...]:
+    if not part:
+        return day.intervals
+    lo, hi = PART_OF_DAY_RANGES[part]
+    return tuple((max(a, lo), min(b, hi)) for a, b in day.intervals if a < hi and b > lo)
+
+
+def _next_opening_text(schedule: OfficeSchedule, after: datetime) -> str:
+    nxt = schedule.next_opening(after)
+    if nxt is None:
+        return "In den nächsten Wochen sind keine Öffnungszeiten eingetragen."
+    label = _day_label(nxt.date(), after.date())
+    return f"Nächste Öffnung: {label}, {nxt:%H:%M} Uhr."
+
+
+def _notes(days: list[DayHours]) -> str:
+    notes = sorted({d.special_note for d in days if d.special_note})
+    return "".join(f"\nHinweis: {n}" for n in notes)
+
+
+def answer(
+    knowledge: Knowledge,
+    text: str,
+    entities: list[dict[str, Any]],
+    slots: dict[str, Any],
+    now: datetime,
+) -> Outcome:
+    """Answers an opening-hours question (or a follow-up like "und am Samstag?")."""
+    out = Outcome(slots={"topic": TOPIC})
+    office, term, unknown = resolve_office(knowledge, text, entities, slots.get("office"))
+    if office is None:
+        if unknown:
+            buttons = [
+                payload_button(o.name, "inform", office=o.id)
+                for o in knowledge.closest_offices(unknown)
+            ]
+            out.say("utter_office_unknown", buttons=buttons, query=unknown[:80])
+            out.backlog = text
+        else:
+            out.say("utter_ask_office")
+        return out
+    out.slots["office"] = office.id
+    if office.external:
+        contact = f", Telefon {office.phone}" if office.phone else ""
+        out.say("utter_opening_hours_external", office=office.name, note=office.note or "", contact=contact)
+        return out
+
+    schedule = schedule_for(knowledge, office)
+    when = parse_when(text, now, state=knowledge.state)
+    _answer_when(out, office, schedule, when, now)
+    other = _other_office(knowledge, office, term)
+    if other:
+        out.say("utter_opening_hours_other_office", other=other.name)
+    return out
+
+
+def _answer_when(
+    out: Outcome, office: Office, schedule: OfficeSchedule, when: When, now: datetime
+) -> None:
+    visit = visit_info(office)
+    today = now.date()
+    asks_now = when.now or (when.until_when and not when.days)
+    if asks_now and (not when.days or when.days == (today,)):
+        day = schedule.day(today)
+        if schedule.is_open(now):
+            until = schedule.open_until(now)
+            out.say(
+                "utter_opening_hours_now_open",
+                office=office.name,
+                until=f"{until:%H:%M}" if until else "Dienstschluss",
+                notes=_notes([day]),
+                visit=visit,
+            )
+        else:
+            reason = f" ({day.closed_reason})" if day.closed_reason else ""
+            out.say(
+                "utter_opening_hours_now_closed",
+                office=office.name,
+                reason=reason,
+                next_opening=_next_opening_text(schedule, now),
+                notes=_notes([day]),
+                visit=visit,
+            )
+        return
+    if len(when.days) == 1:
+        d = when.days[0]
+        day = schedule.day(d)
+        label = when.label if when.label and not when.label[0].isupper() else _day_label(d, today)
+        intervals = _clip(day, when.part_of_day)
+        if intervals:
+            hours = format_intervals(intervals) + " Uhr"
+            if when.part_of_day and intervals != day.intervals:
+                hours += f" (ganzer Tag: {format_intervals(day.intervals)} Uhr)"
+            out.say(
+                "utter_opening_hours_day",
+                office=office.name,
+                label=label,
+                hours=hours,
+                notes=_notes([day]),
+                visit=visit,
+            )
+            return
+        reason = day.closed_reason or f"{when.part_of_day} keine Sprechzeiten"
+        start = datetime.combine(d, time(0), tzinfo=now.tzinfo)
+        if when.part_of_day and day.intervals:
+            start = datetime.combine(d, PART_OF_DAY_RANGES[when.part_of_day][1], tzinfo=now.tzinfo)
+        out.say(
+            "utter_opening_hours_closed",
+            office=office.name,
+            label=label,
+            reason=reason,
+            next_opening=_next_opening_text(schedule, max(start, now)),
+            notes=_notes([day]),
+            visit=visit,
+        )
+        return
+    days = [schedule.day(d) for d in when.days] if when.days else schedule.week(today)
+    lines = "\n".join(_week_line(d) for d in days)
+    out.say("utter_opening_hours_week", office=office.name, lines=lines, notes=_notes(days), visit=visit)
+
+
+def _week_line(day: DayHours) -> str:
+    name = GERMAN_WEEKDAYS[day.day.weekday()][:2]
+    prefix = f"{name} {day.day:%d.%m.}"
+    if day.intervals:
+        return f"{prefix}: {format_intervals(day.intervals)} Uhr"
+    return f"{prefix}: geschlossen ({day.closed_reason})"
+
+
+def _other_office(knowledge: Knowledge, office: Office, term: str | None) -> Office | None:
+    """Another office the citizen's generic word also fits ("Bürgerbüro": Mitte and Nord)."""
+    if not term or term == office.name:
+        return None
+    first = office.name.split()[0]
+    if not term.lower().startswith(first.lower()) or len(term.split()) > 1:
+        return None
+    for other in knowledge.city_offices():
+        if other.id != office.id and other.name.split()[0] == first:
+            return other
+    return None

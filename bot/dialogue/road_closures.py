@@ -1,0 +1,136 @@
+"""Road-closure answers from the current feed snapshot (never from training data)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.dialogue import Outcome, entity_values
+from bot.knowledge.closures import (
+    Closure,
+    current_and_upcoming,
+    format_period,
+    in_district,
+    in_period,
+    match_street,
+)
+from bot.knowledge.feed import Snapshot
+from bot.knowledge.when import parse_when
+
+TOPIC = "road_closures"
+MAX_ITEMS = 5
+
+
+def stand(snapshot: Snapshot) -> str:
+    """The data's time, as shown in every answer: "23.11.2026, 09:00 Uhr"."""
+    return f"{snapshot.fetched_at:%d.%m.%Y, %H:%M} Uhr"
+
+
+def format_item(c: Closure, *, with_street: bool) -> str:
+    """One closure as a chat line: type, section, period, reason and detour."""
+    head = c.severity if c.severity and c.severity != "keine Sperrung" else c.kind
+    if c.severity and c.kind and c.kind not in head:
+        head = f"{head} ({c.kind})"
+    where = []
+    if with_street:
+        where.append(c.street + (f" ({c.district})" if c.district else ""))
+    if c.section:
+        where.append(c.section)
+    if c.direction and c.direction.lower() not in ("beidseitig", "beide richtungen"):
+        where.append(f"Richtung {c.direction}")
+    line = f"• {head}"
+    if where:
+        line += ", " + ", ".join(where)
+    line += f": {format_period(c)}."
+    if c.description:
+        line += f" {c.description.strip()}"
+    return line
+
+
+def answer(
+    snapshot: Snapshot | None,
+    text: str,
+    entities: list[dict[str, Any]],
+    slots: dict[str, Any],
+    now: datetime,
+) -> Outcome:
+    """Answers a road-closure question for a street, a period or an area."""
+    out = Outcome(slots={"topic": TOPIC})
+    if snapshot is None:
+        out.say("utter_closures_unavailable")
+        return out
+    if snapshot.stale:
+        out.say("utter_closures_stale", stand=stand(snapshot))
+    closures = list(snapshot.closures)
+    streets = sorted({c.street for c in closures})
+
+    asked = entity_values(entities, "street")
+    found: list[tuple[str, float]] = []
+    for value in asked:
+        found = match_street(value, streets)
+        if found:
+            break
+    if not found:
+        found = match_street(text, streets)
+    if not found and not asked and slots.get("street") and _is_time_followup(text, now):
+        found = [(slots["street"], 100.0)]
+
+    when = parse_when(text, now)
+    period = None
+    if when.days:
+        start = datetime.combine(min(when.days), time(0), tzinfo=now.tzinfo)
+        end = datetime.combine(max(when.days) + timedelta(days=1), time(0), tzinfo=now.tzinfo)
+        period = (max(start, now) if min(when.days) == now.date() else start, end)
+
+    if found:
+        street = found[0][0]
+        out.slots["street"] = street
+        hits = [c for c in current_and_upcoming(closures, now) if c.street == street]
+        if period:
+            hits = in_period(hits, *period)
+        label = street + _district_suffix(hits)
+        if not hits:
+            out.say("utter_closures_street_none", street=label, stand=stand(snapshot))
+            return out
+        count = "1 Meldung" if len(hits) == 1 else f"{len(hits)} Meldungen"
+        items = "\n".join(format_item(c, with_street=False) for c in hits)
+        out.say("utter_closures_street", street=label, count=count, items=items, stand=stand(snapshot))
+        return out
+    if asked:
+        current = current_and_upcoming(closures, now)
+        names = ", ".join(sorted({c.street for c in current})[:8]) or "keine"
+        out.say("utter_closures_street_unknown", query=asked[0][:80], streets=names, stand=stand(snapshot))
+        out.backlog = text
+        return out
+
+    hits = in_period(closures, *period) if period else current_and_upcoming(closures, now)
+    if not period:
+        hits = [c for c in hits if c.valid_from is None or c.valid_from <= now]
+    area = in_district(hits, text)
+    title = _title(when.label if period else None, area is not None)
+    if area is not None:
+        hits = area
+    if not hits:
+        out.say("utter_closures_list_none", title=title, stand=stand(snapshot))
+        return out
+    items = "\n".join(format_item(c, with_street=True) for c in hits[:MAX_ITEMS])
+    rest = len(hits) - MAX_ITEMS
+    more = f"\n… und {rest} weitere. Fragen Sie gern nach einer bestimmten Straße." if rest > 0 else ""
+    out.say("utter_closures_list", title=title, items=items, more=more, stand=stand(snapshot))
+    return out
+
+
+def _district_suffix(hits: list[Closure]) -> str:
+    districts = sorted({c.district for c in hits if c.district})
+    return f" ({', '.join(districts)})" if districts else ""
+
+
+def _title(period_label: str | None, area: bool) -> str:
+    where = " in diesem Gebiet" if area else ""
+    if period_label:
+        return f"Sperrungen und Baustellen{where} {period_label}:"
+    return f"Aktuelle Sperrungen und Baustellen{where}:"
+
+
+def _is_time_followup(text: str, now: datetime) -> bool:
+    return bool(parse_when(text, now).days)

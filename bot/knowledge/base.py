@@ -1,0 +1,425 @@
+"""The city's content from `data/knowledge/`: offices, services, special opening hours.
+
+Loaded and validated against a JSON schema on load (and by ``make validate``), so a
+trainer's typo is reported with the file and the entry instead of a crash mid-chat.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from bot.knowledge.matching import Match, closest, rank
+
+_STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+OFFICES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["city", "state", "timezone", "offices"],
+    "properties": {
+        "city": {"type": "string"},
+        "state": {"type": "string", "minLength": 2, "maxLength": 2},
+        "timezone": {"type": "string"},
+        "offices": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "address", "opening_hours"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                    "name": {"type": "string", "minLength": 2},
+                    "aliases": _STR_LIST,
+                    "address": {"type": "string"},
+                    "phone": {"type": "string"},
+                    "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+                    "opening_hours": {"type": "string", "minLength": 3},
+                    "appointment_url": {"type": "string", "pattern": "^https?://"},
+                    "appointment_required": {"type": "boolean"},
+                    "main": {"type": "boolean"},
+                },
+            },
+        },
+        "external_authorities": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "note"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                    "name": {"type": "string"},
+                    "note": {"type": "string"},
+                    "address": {"type": "string"},
+                    "phone": {"type": "string"},
+                    "aliases": _STR_LIST,
+                },
+            },
+        },
+    },
+}
+
+SERVICES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["services"],
+    "properties": {
+        "services": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "office"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                    "name": {"type": "string", "minLength": 2},
+                    "office": {"type": "string"},
+                    "also_at": _STR_LIST,
+                    "fee": {"type": "string"},
+                    "documents": _STR_LIST,
+                    "online": {"type": "string", "pattern": "^https?://"},
+                    "deadline": {"type": "string"},
+                    "case_specific": {"type": "boolean"},
+                    "synonyms": _STR_LIST,
+                },
+            },
+        }
+    },
+}
+
+SPECIAL_HOURS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "special_hours": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "required": ["office", "from", "note"],
+                "additionalProperties": False,
+                "properties": {
+                    "office": {"type": "string"},
+                    "from": {"type": "string", "format": "date"},
+                    "to": {"type": "string", "format": "date"},
+                    "closed": {"type": "boolean"},
+                    "hours": {
+                        "type": "string",
+                        "pattern": "^\\d\\d:\\d\\d-\\d\\d:\\d\\d(,\\d\\d:\\d\\d-\\d\\d:\\d\\d)*$",
+                    },
+                    "note": {"type": "string", "minLength": 3},
+                },
+            },
+        }
+    },
+}
+
+
+class KnowledgeError(ValueError):
+    """The knowledge files are invalid; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Office:
+    """An office of the city, or an external authority (``external=True``)."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    opening_hours: str | None = None
+    appointment_url: str | None = None
+    appointment_required: bool = False
+    external: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    """A Verwaltungsleistung and who is responsible for it."""
+
+    id: str
+    name: str
+    office: str
+    also_at: tuple[str, ...] = ()
+    fee: str | None = None
+    documents: tuple[str, ...] = ()
+    online: str | None = None
+    deadline: str | None = None
+    case_specific: bool = False
+    synonyms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpecialEntry:
+    """An ad-hoc change of an office's hours (closure or extension) over a period."""
+
+    office: str
+    start: date
+    end: date
+    hours: tuple[tuple[time, time], ...] | None  # None: closed all day
+    note: str
+
+
+@dataclass
+class Knowledge:
+    """All content of one city, with lookups by id and by citizen wording."""
+
+    city: str
+    state: str
+    timezone: str
+    offices: dict[str, Office]
+    services: dict[str, Service]
+    special: list[SpecialEntry] = field(default_factory=list)
+
+    # --- lookups -------------------------------------------------------------------------
+    def office(self, office_id: str) -> Office | None:
+        """The office (or external authority) with this id."""
+        return self.offices.get(office_id)
+
+    def city_offices(self) -> list[Office]:
+        """Offices of the city administration, in file order."""
+        return [o for o in self.offices.values() if not o.external]
+
+    def office_terms(self) -> Iterator[tuple[str, str]]:
+        """``(office_id, term)`` for every name and alias of the offices and authorities."""
+        for o in self.offices.values():
+            yield o.id, o.name
+            for alias in o.aliases:
+                yield o.id, alias
+
+    def service_terms(self) -> Iterator[tuple[str, str]]:
+        """``(service_id, term)`` for every service name and synonym."""
+        for s in self.services.values():
+            yield s.id, s.name
+            for syn in s.synonyms:
+                yield s.id, syn
+
+    def find_offices(self, text: str, threshold: float = 85.0) -> list[Match]:
+        """Offices mentioned in ``text`` (fuzzy), best first."""
+        if text in self.offices:
+            return [Match(text, 100.0, text)]
+        return rank(text, self.office_terms(), threshold=threshold)
+
+    def closest_offices(self, text: str, limit: int = 3) -> list[Office]:
+        """The city's offices whose names come closest to ``text`` ("meinten Sie …")."""
+        city = [(k, t) for k, t in self.office_terms() if not self.offices[k].external]
+        return [self.offices[m.key] for m in closest(text, city, limit)]
+
+    def find_services(self, text: str, threshold: float = 85.0) -> list[Match]:
+        """Services a citizen's concern refers to (fuzzy), best first."""
+        if text in self.services:
+            return [Match(text, 100.0, text)]
+        return rank(text, self.service_terms(), threshold=threshold)
+
+    def special_for(self, office_id: str) -> list[SpecialEntry]:
+        """Ad-hoc changes of one office."""
+        return [e for e in self.special if e.office == office_id]
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"{path}: file missing") from exc
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _check(data: Any, schema: dict[str, Any], path: Path) -> list[str]:
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+        where = "/".join(str(p) for p in err.path) or "(top level)"
+        errors.append(f"{path.name}: {where}: {err.message}")
+    return errors
+
+
+def _parse_hours(spec: str) -> tuple[tuple[time, time], ...]:
+    out = []
+    for part in spec.split(","):
+        a, b = part.split("-")
+        out.append((time.fromisoformat(a), time.fromisoformat(b)))
+    return tuple(out)
+
+
+def load_knowledge(directory: Path) -> Knowledge:
+    """Loads and validates `offices.yml`, `services.yml` and `special_hours.yml`.
+
+    Raises:
+        KnowledgeError: listing every problem found, with file and entry.
+    """
+    raw, errors = _load_raw(directory)
+    if errors:
+        raise KnowledgeError("invalid knowledge data:\n  " + "\n  ".join(errors))
+    return _build(*raw)
+
+
+def _load_raw(directory: Path) -> tuple[tuple[Any, Any, Any], list[str]]:
+    offices_path = directory / "offices.yml"
+    services_path = directory / "services.yml"
+    special_path = directory / "special_hours.yml"
+    offices_raw = _read_yaml(offices_path)
+    services_raw = _read_yaml(services_path)
+    special_raw = _read_yaml(special_path) if special_path.exists() else {"special_hours": []}
+    errors = (
+        _check(offices_raw, OFFICES_SCHEMA, offices_path)
+        + _check(services_raw, SERVICES_SCHEMA, services_path)
+        + _check(special_raw or {}, SPECIAL_HOURS_SCHEMA, special_path)
+    )
+    if errors:
+        return (offices_raw, services_raw, special_raw), errors
+    errors += _check_references(offices_raw, services_raw, special_raw or {})
+    return (offices_raw, services_raw, special_raw), errors
+
+
+def _check_references(offices_raw: Any, services_raw: Any, special_raw: Any) -> list[str]:
+    errors: list[str] = []
+    city_ids = [o["id"] for o in offices_raw["offices"]]
+    ext_ids = [o["id"] for o in offices_raw.get("external_authorities") or []]
+    all_ids = city_ids + ext_ids
+    for dup in sorted({i for i in all_ids if all_ids.count(i) > 1}):
+        errors.append(f"offices.yml: id {dup!r} is used twice")
+    service_ids = [s["id"] for s in services_raw["services"]]
+    for dup in sorted({i for i in service_ids if service_ids.count(i) > 1}):
+        errors.append(f"services.yml: id {dup!r} is used twice")
+    for s in services_raw["services"]:
+        for ref in [s["office"], *s.get("also_at", [])]:
+            if ref not in all_ids:
+                errors.append(f"services.yml: {s['id']}: office {ref!r} does not exist")
+    for i, e in enumerate(special_raw.get("special_hours") or []):
+        if e["office"] not in city_ids:
+            errors.append(f"special_hours.yml: entry {i}: office {e['office']!r} does not exist")
+        if e.get("closed") is None and not e.get("hours"):
+            errors.append(f"special_hours.yml: entry {i}: needs `closed: true` or `hours`")
+        if e.get("to") and e["to"] < e["from"]:
+            errors.append(f"special_hours.yml: entry {i}: `to` is before `from`")
+    # The same alias for two offices makes answers depend on file order.
+    seen: dict[str, str] = {}
+    for o in offices_raw["offices"]:
+        for term in [o["name"], *o.get("aliases", [])]:
+            key = term.lower()
+            if key in seen and seen[key] != o["id"]:
+                errors.append(f"offices.yml: {term!r} names both {seen[key]} and {o['id']}")
+            seen[key] = o["id"]
+    return errors
+
+
+def _build(offices_raw: Any, services_raw: Any, special_raw: Any) -> Knowledge:
+    offices: dict[str, Office] = {}
+    for o in offices_raw["offices"]:
+        offices[o["id"]] = Office(
+            id=o["id"],
+            name=o["name"],
+            aliases=tuple(o.get("aliases", ())),
+            address=o.get("address"),
+            phone=o.get("phone"),
+            email=o.get("email"),
+            opening_hours=o["opening_hours"],
+            appointment_url=o.get("appointment_url"),
+            appointment_required=bool(o.get("appointment_required", False)),
+        )
+    for o in offices_raw.get("external_authorities") or []:
+        offices[o["id"]] = Office(
+            id=o["id"],
+            name=o["name"],
+            aliases=tuple(o.get("aliases", ())),
+            address=o.get("address"),
+            phone=o.get("phone"),
+            external=True,
+            note=o["note"],
+        )
+    services = {
+        s["id"]: Service(
+            id=s["id"],
+            name=s["name"],
+            office=s["office"],
+            also_at=tuple(s.get("also_at", ())),
+            fee=s.get("fee"),
+            documents=tuple(s.get("documents", ())),
+            online=s.get("online"),
+            deadline=s.get("deadline"),
+            case_specific=bool(s.get("case_specific", False)),
+            synonyms=tuple(s.get("synonyms", ())),
+        )
+        for s in services_raw["services"]
+    }
+    special = [
+        SpecialEntry(
+            office=e["office"],
+            start=date.fromisoformat(e["from"]),
+            end=date.fromisoformat(e.get("to") or e["from"]),
+            hours=None if e.get("closed") else _parse_hours(e["hours"]),
+            note=e["note"],
+        )
+        for e in (special_raw or {}).get("special_hours") or []
+    ]
+    return Knowledge(
+        city=offices_raw["city"],
+        state=offices_raw["state"],
+        timezone=offices_raw["timezone"],
+        offices=offices,
+        services=services,
+        special=special,
+    )
+
+
+def validate_knowledge(directory: Path) -> list[str]:
+    """Every problem in the knowledge files (empty list when valid), for ``make validate``."""
+    try:
+        raw, errors = _load_raw(directory)
+    except KnowledgeError as exc:
+        return [str(exc)]
+    if errors:
+        return errors
+    from bot.knowledge.opening_hours import validate_expression
+
+    for o in raw[0]["offices"]:
+        problem = validate_expression(o["opening_hours"])
+        if problem:
+            errors.append(f"offices.yml: {o['id']}: opening_hours: {problem}")
+    return errors
+
+
+class KnowledgeCache:
+    """Loads the knowledge once and re-reads it when a file changes (no restart needed).
+
+    Staff can add a special closure to `special_hours.yml` while the assistant runs.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._dir = directory
+        self._lock = threading.Lock()
+        self._stamp: tuple[float, ...] = ()
+        self._knowledge: Knowledge | None = None
+
+    def _mtimes(self) -> tuple[float, ...]:
+        names = ("offices.yml", "services.yml", "special_hours.yml")
+        return tuple(
+            (self._dir / n).stat().st_mtime if (self._dir / n).exists() else 0.0 for n in names
+        )
+
+    def get(self) -> Knowledge:
+        """The current knowledge; reloads when a file changed, keeps the old on errors."""
+        stamp = self._mtimes()
+        with self._lock:
+            if self._knowledge is None or stamp != self._stamp:
+                try:
+                    self._knowledge = load_knowledge(self._dir)
+                except KnowledgeError:
+                    if self._knowledge is None:
+                        raise
+                self._stamp = stamp
+            return self._knowledge

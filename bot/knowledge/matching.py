@@ -1,0 +1,137 @@
+"""Fuzzy matching of citizen wording against names and synonyms from `data/knowledge/`.
+
+Citizens write "Bürgeramt", "buergerbuero", "standesammt" or "Perso". The matcher folds
+case, umlauts and punctuation, then scores each candidate term against the message with
+rapidfuzz: single-word terms against each word (German compounds included: "Hundesteuer"
+contains "Hund"), multi-word terms against word windows of the same length.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_WORD = re.compile(r"[a-z0-9]+")
+
+# Words too common in questions to identify anything on their own.
+STOPWORDS = frozenset(
+    """
+    der die das den dem des ein eine einen einem einer und oder ich mein meine meinen
+    wir sie du er es wo wer wie was wann ist sind hat haben muss kann bin bei beim
+    fuer mit von vom zum zur im in am an auf aus nach noch bitte mal hallo heute
+    morgen jetzt offen geoeffnet zustaendig stadt musterstadt amt
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-cases and folds German umlauts and accents: "Bürgerbüro" → "buergerbuero"."""
+    text = text.lower().translate(_FOLD)
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=4096)
+def words(text: str) -> tuple[str, ...]:
+    """The folded words of ``text`` (letters and digits only)."""
+    return tuple(_WORD.findall(fold(text)))
+
+
+@dataclass(frozen=True)
+class Match:
+    """A candidate key with the best score any of its terms reached (0-100)."""
+
+    key: str
+    score: float
+    term: str
+
+
+def term_score(term: str, message: str) -> float:
+    """How well ``term`` occurs in ``message`` (0-100), tolerant of typos and compounds."""
+    t_words = [w for w in words(term) if w not in STOPWORDS] or list(words(term))
+    m_words = words(message)
+    if not t_words or not m_words:
+        return 0.0
+    if len(t_words) == 1:
+        return _word_score(t_words[0], m_words)
+    n = len(t_words)
+    target = " ".join(t_words)
+    best = 0.0
+    content = [w for w in m_words if w not in STOPWORDS]
+    for seq in (m_words, content):
+        for size in (n, n + 1):
+            for i in range(max(1, len(seq) - size + 1)):
+                window = " ".join(seq[i : i + size])
+                best = max(best, fuzz.ratio(target, window))
+    # All words of the term present (in any order, compounds allowed) is as good.
+    per_word = [_word_score(w, m_words) for w in t_words]
+    return max(best, min(per_word))
+
+
+def _word_score(word: str, m_words: Sequence[str]) -> float:
+    best = 0.0
+    for w in m_words:
+        if w == word:
+            return 100.0
+        if len(word) >= 4 and len(w) > len(word) and (w.startswith(word) or w.endswith(word)):
+            # compound: "hundesteuer" / "hundeanmeldung" contain "hund"
+            best = max(best, 92.0)
+            continue
+        if len(word) >= 5 and len(w) >= 4:
+            best = max(best, fuzz.ratio(word, w))
+    return best
+
+
+def rank(
+    message: str,
+    terms: Iterable[tuple[str, str]],
+    *,
+    threshold: float = 85.0,
+) -> list[Match]:
+    """Ranks keys by the best-matching of their terms.
+
+    Args:
+        message: what the citizen wrote (or the entity text DIET extracted).
+        terms: ``(key, term)`` pairs, e.g. ``("buergerbuero_mitte", "Meldeamt")``.
+        threshold: minimum score (0-100) for a key to be returned.
+
+    Returns:
+        Matches with score >= threshold, best first; one entry per key.
+    """
+    best: dict[str, Match] = {}
+    for key, term in terms:
+        score = term_score(term, message)
+        if score < threshold:
+            continue
+        score += specificity(term)
+        if key not in best or score > best[key].score:
+            best[key] = Match(key, score, term)
+    return sorted(best.values(), key=lambda m: -m.score)
+
+
+def specificity(term: str) -> float:
+    """A bonus for longer, multi-word terms: "Gewerbe abmelden" beats "abmelden".
+
+    Added to the match score of a term that matched, so that the most specific of
+    several matching terms wins (at most +12).
+    """
+    content = [w for w in words(term) if w not in STOPWORDS]
+    letters = sum(len(w) for w in content)
+    return min(letters / 3, 8.0) + 2.0 * min(max(len(content) - 1, 0), 2)
+
+
+def closest(query: str, terms: Iterable[tuple[str, str]], limit: int = 3) -> list[Match]:
+    """The closest keys to ``query`` without a threshold, for "did you mean" lists."""
+    scored: dict[str, Match] = {}
+    q = " ".join(words(query))
+    for key, term in terms:
+        score = fuzz.WRatio(q, " ".join(words(term))) if q else 0.0
+        if key not in scored or score > scored[key].score:
+            scored[key] = Match(key, score, term)
+    return sorted(scored.values(), key=lambda m: -m.score)[:limit]

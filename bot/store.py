@@ -1,0 +1,117 @@
+"""The project's own relational store: tickets, staff, trainers' backlog, audit log.
+
+SQLite in STATE_DIR by default, PostgreSQL by ``HANDOFF_DB_URL``: the same SQLAlchemy
+Core tables on both. Engines are created by :func:`make_engine`, never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("reference", sa.String(20), nullable=False, unique=True),
+    sa.Column("idem_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("sender_id", sa.String(200), nullable=False, index=True),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("reason", sa.String(40), nullable=False),
+    sa.Column("triggers", sa.Text, nullable=False, default="[]"),
+    sa.Column("status", sa.String(20), nullable=False, default="neu", index=True),
+    sa.Column("office", sa.String(60), nullable=True),
+    sa.Column("assignee", sa.String(80), nullable=True),
+    sa.Column("summary", sa.Text, nullable=False, default=""),
+    sa.Column("transcript", sa.Text, nullable=False, default="[]"),
+    sa.Column("redacted", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("first_response_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("interim_sent_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("overdue_notified_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("close_reason", sa.String(40), nullable=True),
+)
+
+ticket_messages = sa.Table(
+    "ticket_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # reply | note | interim | system
+    sa.Column("author", sa.String(80), nullable=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delivered", sa.Boolean, nullable=False, default=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(80), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),  # staff | trainer | admin
+    sa.Column("office", sa.String(60), nullable=True),
+    sa.Column("email", sa.String(200), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+backlog = sa.Table(
+    "backlog",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),  # redacted
+    sa.Column("kind", sa.String(30), nullable=False),  # fallback | out_of_scope | unknown_*
+    sa.Column("channel", sa.String(40), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, default="open", index=True),
+    sa.Column("resolution", sa.String(200), nullable=True),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("target", sa.String(200), nullable=True),
+    sa.Column("detail", sa.Text, nullable=True),
+)
+
+
+def make_engine(url: str) -> Engine:
+    """Creates an engine for ``url`` and the tables if missing.
+
+    SQLite files get their directory created and WAL mode for concurrent readers.
+    """
+    kwargs: dict[str, object] = {"future": True, "pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+    engine = sa.create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+    metadata.create_all(engine)
+    return engine
+
+
+def ping(engine: Engine) -> None:
+    """Raises when the database does not answer."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))

@@ -1,0 +1,1 @@
+"""The staff and website web app (Sanic): factory in :mod:`bot.web.app`."""

@@ -1,0 +1,80 @@
+"""The web app factory: website page, staff inbox, health and JSON API.
+
+``create_app(settings)`` assembles one blueprint per resource and opens shared clients
+(database engines, HTTP session, templates) in lifecycle listeners on ``app.ctx``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import aiohttp
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse
+
+from bot.config import Settings
+from bot.store import make_engine
+
+HERE = Path(__file__).parent
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def templates() -> Environment:
+    """Jinja2 with autoescaping for every template (transcripts are untrusted)."""
+    return Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def create_app(settings: Settings, name: str = "buergerservice_web") -> Sanic:
+    """Builds the Sanic app for ``settings``."""
+    from bot.web import api, health, pages
+
+    app = Sanic(name)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    app.ctx.settings = settings
+    app.ctx.templates = templates()
+    app.ctx.bot_api_token = settings.bot_api_token or os.environ.get("BOT_API_TOKEN", "")
+    app.ctx.handoff_api_token = settings.handoff_api_token
+    app.static("/static", str(HERE / "static"), name="static")
+    app.blueprint(health.bp)
+    app.blueprint(api.bp)
+    app.blueprint(pages.bp)
+
+    @app.before_server_start
+    async def open_clients(app: Sanic, _loop: object) -> None:
+        app.ctx.engine = make_engine(settings.handoff_db_url)
+        app.ctx.tracker_engine = make_engine(settings.tracker_store_url)
+        app.ctx.http = aiohttp.ClientSession()
+
+    @app.after_server_stop
+    async def close_clients(app: Sanic, _loop: object) -> None:
+        await app.ctx.http.close()
+        app.ctx.engine.dispose()
+        app.ctx.tracker_engine.dispose()
+
+    @app.middleware("response")
+    async def security_headers(request: Request, response: HTTPResponse) -> None:
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if response.content_type and response.content_type.startswith("text/html"):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                f"default-src 'self'; connect-src 'self' {settings.rasa_url} "
+                f"{settings.rasa_url.replace('http', 'ws', 1)}; img-src 'self' data:; "
+                "style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+            )
+
+    return app

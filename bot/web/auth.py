@@ -1,0 +1,69 @@
+"""Staff accounts: argon2 password hashes (argon2-cffi), roles staff / trainer / admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.engine import Engine
+
+from bot.store import users
+from bot.timeutil import utcnow
+
+_hasher = PasswordHasher()
+ROLES = ("staff", "trainer", "admin")
+
+
+@dataclass(frozen=True)
+class User:
+    """A logged-in member of staff."""
+
+    username: str
+    role: str
+    office: str | None
+
+    @property
+    def is_trainer(self) -> bool:
+        """Trainers (and admins) see the trainers' backlog."""
+        return self.role in ("trainer", "admin")
+
+
+def upsert_user(
+    engine: Engine, username: str, password: str, role: str = "staff", office: str | None = None
+) -> None:
+    """Creates the account or sets its password, role and office."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    values = {"password_hash": _hasher.hash(password), "role": role, "office": office}
+    with engine.begin() as conn:
+        updated = conn.execute(
+            sa.update(users).where(users.c.username == username).values(**values)
+        ).rowcount
+        if not updated:
+            conn.execute(
+                sa.insert(users).values(username=username, created_at=utcnow(), **values)
+            )
+
+
+def verify_user(engine: Engine, username: str, password: str) -> User | None:
+    """The user when the password is right, else None (constant work for unknown names)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+    stored = row.password_hash if row else _dummy_hash()
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        upsert_user(engine, username, password, row.role, row.office)
+    return User(row.username, row.role, row.office)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash("not-a-real-password-only-for-equal-timing")
