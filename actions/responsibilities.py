@@ -20,5 +20,8 @@ class ActionResponsibility(OutcomeAction):
     def outcome(self, tracker: Tracker) -> Outcome:
         """Delegates to :func:`bot.dialogue.responsibilities.answer`."""
         return answer(
-            runtime.knowledge(), message_text(tracker), entities(tracker), tracker.current_slot_values()
+            runtime.knowledge(),
+            message_text(tracker),
+            entities(tracker),
+            tracker.current_slot_values(),
         )

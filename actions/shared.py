@@ -9,8 +9,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import message_text
+from actions.common import entities, message_text
+from bot import runtime
 from bot.backlog import record_unanswered
+from bot.dialogue.route import topic_of
 
 FALLBACK_INTENTS = {"nlu_fallback"}
 
@@ -70,3 +72,30 @@ class ActionOutOfScope(Action):
             )
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+class ActionRouteInform(Action):
+    """A bare mention without a topic: answer for the topic it belongs to."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_route_inform"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Delegates to the topic's action, or lists what the assistant can do."""
+        from actions.opening_hours import ActionOpeningHours
+        from actions.responsibilities import ActionResponsibility
+        from actions.road_closures import ActionRoadClosures
+
+        topic = topic_of(runtime.knowledge(), message_text(tracker), entities(tracker))
+        action: Action | None = {
+            "responsibility": ActionResponsibility(),
+            "opening_hours": ActionOpeningHours(),
+            "road_closures": ActionRoadClosures(),
+        }.get(topic or "")
+        if action is None:
+            dispatcher.utter_message(response="utter_capabilities")
+            return []
+        return await action.run(dispatcher, tracker, domain)

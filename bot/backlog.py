@@ -30,7 +30,11 @@ def record_unanswered(
         with (engine or runtime.handoff_engine()).begin() as conn:
             conn.execute(
                 sa.insert(backlog).values(
-                    text=clean, kind=kind, channel=channel, created_at=runtime.now().astimezone(timezone.utc), status="open"
+                    text=clean,
+                    kind=kind,
+                    channel=channel,
+                    created_at=runtime.now().astimezone(timezone.utc),
+                    status="open",
                 )
             )
     except Exception:

@@ -6,13 +6,17 @@ knowledge (re-read when a file changes), the closures feed with its cache.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.handoff.policy import HandoffConfig
+from bot.handoff.tickets import Outbox, insert_ticket
 from bot.knowledge.base import Knowledge, KnowledgeCache
 from bot.knowledge.feed import ClosuresFeed
 from bot.store import make_engine
@@ -60,9 +64,35 @@ def reset() -> None:
         _knowledge_cache.cache_clear()
         closures_feed.cache_clear()
         handoff_engine.cache_clear()
+        handoff_config.cache_clear()
 
 
 @lru_cache(maxsize=1)
 def handoff_engine() -> Engine:
     """The engine of the project's own store (tickets, backlog, staff)."""
     return make_engine(settings().handoff_db_url)
+
+
+@lru_cache(maxsize=1)
+def handoff_config() -> HandoffConfig:
+    """data/knowledge/handoff.yml."""
+    return HandoffConfig.load(settings().knowledge_dir / "handoff.yml")
+
+
+@lru_cache(maxsize=1)
+def outbox() -> Outbox:
+    """Ticket requests waiting for the store; a worker thread retries every 10 s."""
+    box = Outbox(settings().state_dir / "outbox")
+    _start_outbox_worker(box)
+    return box
+
+
+def _start_outbox_worker(box: Outbox, interval: float = 10.0) -> None:
+    def loop() -> None:
+        while True:
+            time.sleep(interval)
+            if box.pending():
+                with contextlib.suppress(Exception):  # retried on the next round
+                    box.drain(lambda t: insert_ticket(handoff_engine(), t))
+
+    threading.Thread(target=loop, name="outbox-worker", daemon=True).start()

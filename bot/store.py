@@ -21,6 +21,8 @@ tickets = sa.Table(
     sa.Column("idem_key", sa.String(200), nullable=False, unique=True),
     sa.Column("sender_id", sa.String(200), nullable=False, index=True),
     sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("origin_channel", sa.String(40), nullable=True),  # before a resume on the website
+    sa.Column("origin_sender_id", sa.String(200), nullable=True),
     sa.Column("reason", sa.String(40), nullable=False),
     sa.Column("triggers", sa.Text, nullable=False, default="[]"),
     sa.Column("status", sa.String(20), nullable=False, default="neu", index=True),
@@ -33,6 +35,7 @@ tickets = sa.Table(
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("first_response_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("interim_sent_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("overdue_notified_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("close_reason", sa.String(40), nullable=True),
@@ -72,6 +75,16 @@ backlog = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("status", sa.String(20), nullable=False, default="open", index=True),
     sa.Column("resolution", sa.String(200), nullable=True),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(80), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 audit_log = sa.Table(

@@ -59,7 +59,9 @@ def check_nlu(root: Path) -> list[str]:
     heldout_dir = root / "tests" / "nlu"
     for file, intent, example in _nlu_examples(sorted(heldout_dir.glob("*.yml"))):
         if normalise_example(example) in seen:
-            errors.append(f"tests/nlu/{file}: held-out example {example!r} ({intent}) is in training")
+            errors.append(
+                f"tests/nlu/{file}: held-out example {example!r} ({intent}) is in training"
+            )
     return errors
 
 
@@ -86,7 +88,8 @@ def check_responses(root: Path) -> list[str]:
         for f in sorted((root / folder).rglob("*.py")):
             for name in sorted(set(_UTTER.findall(f.read_text(encoding="utf-8")))):
                 if name not in known:
-                    errors.append(f"{folder}/{f.relative_to(root / folder)}: response {name} is not in domain/")
+                    where = f"{folder}/{f.relative_to(root / folder)}"
+                    errors.append(f"{where}: response {name} is not in domain/")
     return errors
 
 

@@ -9,11 +9,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from bot.channels.rest import guard_handler
+
+
+class WebsiteOutput(SocketIOOutput):
+    """Marks staff replies (``metadata.staff``) so the widget can show who writes."""
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Sends each paragraph; staff messages carry ``metadata: {staff: true}``."""
+        if not kwargs.get("staff"):
+            await super().send_text_message(recipient_id, text, **kwargs)
+            return
+        for part in text.strip().split("\n\n"):
+            await self._send_message(recipient_id, {"text": part, "metadata": {"staff": True}})
 
 
 class WebsiteInput(SocketIOInput):
@@ -27,3 +39,9 @@ class WebsiteInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's socket.io blueprint around the guarded handler."""
         return super().blueprint(guard_handler(on_new_message))
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """The channel for pushes (staff replies through Rasa's HTTP API)."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return WebsiteOutput(self.sio, self.bot_message_evt)

@@ -50,9 +50,7 @@ def resolve_office(
 def schedule_for(knowledge: Knowledge, office: Office) -> OfficeSchedule:
     """The office's schedule with the state's holidays and its special hours."""
     special = [
-        SpecialHours(
-            office_id=e.office, start=e.start, end=e.end, hours=e.hours, note=e.note
-        )
+        SpecialHours(office_id=e.office, start=e.start, end=e.end, hours=e.hours, note=e.note)
         for e in knowledge.special_for(office.id)
     ]
     assert office.opening_hours is not None
@@ -129,7 +127,12 @@ def answer(
     out.slots["office"] = office.id
     if office.external:
         contact = f", Telefon {office.phone}" if office.phone else ""
-        out.say("utter_opening_hours_external", office=office.name, note=office.note or "", contact=contact)
+        out.say(
+            "utter_opening_hours_external",
+            office=office.name,
+            note=office.note or "",
+            contact=contact,
+        )
         return out
 
     schedule = schedule_for(knowledge, office)
@@ -203,7 +206,9 @@ def _answer_when(
         return
     days = [schedule.day(d) for d in when.days] if when.days else schedule.week(today)
     lines = "\n".join(_week_line(d) for d in days)
-    out.say("utter_opening_hours_week", office=office.name, lines=lines, notes=_notes(days), visit=visit)
+    out.say(
+        "utter_opening_hours_week", office=office.name, lines=lines, notes=_notes(days), visit=visit
+    )
 
 
 def _week_line(day: DayHours) -> str:

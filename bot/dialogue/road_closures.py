@@ -94,12 +94,19 @@ def answer(
             return out
         count = "1 Meldung" if len(hits) == 1 else f"{len(hits)} Meldungen"
         items = "\n".join(format_item(c, with_street=False) for c in hits)
-        out.say("utter_closures_street", street=label, count=count, items=items, stand=stand(snapshot))
+        out.say(
+            "utter_closures_street", street=label, count=count, items=items, stand=stand(snapshot)
+        )
         return out
     if asked:
         current = current_and_upcoming(closures, now)
         names = ", ".join(sorted({c.street for c in current})[:8]) or "keine"
-        out.say("utter_closures_street_unknown", query=asked[0][:80], streets=names, stand=stand(snapshot))
+        out.say(
+            "utter_closures_street_unknown",
+            query=asked[0][:80],
+            streets=names,
+            stand=stand(snapshot),
+        )
         out.backlog = text
         return out
 
@@ -115,7 +122,9 @@ def answer(
         return out
     items = "\n".join(format_item(c, with_street=True) for c in hits[:MAX_ITEMS])
     rest = len(hits) - MAX_ITEMS
-    more = f"\n… und {rest} weitere. Fragen Sie gern nach einer bestimmten Straße." if rest > 0 else ""
+    more = (
+        f"\n… und {rest} weitere. Fragen Sie gern nach einer bestimmten Straße." if rest > 0 else ""
+    )
     out.say("utter_closures_list", title=title, items=items, more=more, stand=stand(snapshot))
     return out
 

@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.knowledge.matching import Match, closest, rank
+from bot.knowledge.matching import Match, closest, rank, words
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
@@ -207,7 +207,7 @@ class Knowledge:
         """Offices mentioned in ``text`` (fuzzy), best first."""
         if text in self.offices:
             return [Match(text, 100.0, text)]
-        return rank(text, self.office_terms(), threshold=threshold)
+        return rank(text, self.office_terms(), threshold=threshold, noise=self._noise())
 
     def closest_offices(self, text: str, limit: int = 3) -> list[Office]:
         """The city's offices whose names come closest to ``text`` ("meinten Sie …")."""
@@ -218,7 +218,10 @@ class Knowledge:
         """Services a citizen's concern refers to (fuzzy), best first."""
         if text in self.services:
             return [Match(text, 100.0, text)]
-        return rank(text, self.service_terms(), threshold=threshold)
+        return rank(text, self.service_terms(), threshold=threshold, noise=self._noise())
+
+    def _noise(self) -> frozenset[str]:
+        return frozenset({"stadt", *words(self.city)})
 
     def special_for(self, office_id: str) -> list[SpecialEntry]:
         """Ad-hoc changes of one office."""

@@ -21,12 +21,70 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 # Words too common in questions to identify anything on their own.
 STOPWORDS = frozenset(
-    """
-    der die das den dem des ein eine einen einem einer und oder ich mein meine meinen
-    wir sie du er es wo wer wie was wann ist sind hat haben muss kann bin bei beim
-    fuer mit von vom zum zur im in am an auf aus nach noch bitte mal hallo heute
-    morgen jetzt offen geoeffnet zustaendig stadt musterstadt amt
-    """.split()
+    [
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "ein",
+        "eine",
+        "einen",
+        "einem",
+        "einer",
+        "und",
+        "oder",
+        "ich",
+        "mein",
+        "meine",
+        "meinen",
+        "wir",
+        "sie",
+        "du",
+        "er",
+        "es",
+        "wo",
+        "wer",
+        "wie",
+        "was",
+        "wann",
+        "ist",
+        "sind",
+        "hat",
+        "haben",
+        "muss",
+        "kann",
+        "bin",
+        "bei",
+        "beim",
+        "fuer",
+        "mit",
+        "von",
+        "vom",
+        "zum",
+        "zur",
+        "im",
+        "in",
+        "am",
+        "an",
+        "auf",
+        "aus",
+        "nach",
+        "noch",
+        "bitte",
+        "mal",
+        "hallo",
+        "heute",
+        "morgen",
+        "jetzt",
+        "offen",
+        "geoeffnet",
+        "zustaendig",
+        "stadt",
+        "musterstadt",
+        "amt",
+    ]
 )
 
 
@@ -52,16 +110,21 @@ class Match:
     term: str
 
 
-def term_score(term: str, message: str) -> float:
-    """How well ``term`` occurs in ``message`` (0-100), tolerant of typos and compounds."""
-    t_words = [w for w in words(term) if w not in STOPWORDS] or list(words(term))
+def term_score(term: str, message: str, noise: frozenset[str] = frozenset()) -> float:
+    """How well ``term`` occurs in ``message`` (0-100), tolerant of typos and compounds.
+
+    ``noise`` are words dropped from the term before matching (the city's name:
+    "Finanzamt Musterstadt" is found as "Finanzamt").
+    """
+    all_words = [w for w in words(term) if w not in noise] or list(words(term))
+    t_words = [w for w in all_words if w not in STOPWORDS] or all_words
     m_words = words(message)
     if not t_words or not m_words:
         return 0.0
-    if len(t_words) == 1:
+    if len(all_words) == 1:
         return _word_score(t_words[0], m_words)
-    n = len(t_words)
-    target = " ".join(t_words)
+    n = len(all_words)
+    target = " ".join(all_words)
     best = 0.0
     content = [w for w in m_words if w not in STOPWORDS]
     for seq in (m_words, content):
@@ -69,7 +132,10 @@ def term_score(term: str, message: str) -> float:
             for i in range(max(1, len(seq) - size + 1)):
                 window = " ".join(seq[i : i + size])
                 best = max(best, fuzz.ratio(target, window))
-    # All words of the term present (in any order, compounds allowed) is as good.
+    if len(t_words) < 2:
+        # "neu in Musterstadt": one content word only; the whole phrase must match.
+        return best
+    # All content words of the term present (any order, compounds allowed) is as good.
     per_word = [_word_score(w, m_words) for w in t_words]
     return max(best, min(per_word))
 
@@ -93,6 +159,7 @@ def rank(
     terms: Iterable[tuple[str, str]],
     *,
     threshold: float = 85.0,
+    noise: frozenset[str] = frozenset(),
 ) -> list[Match]:
     """Ranks keys by the best-matching of their terms.
 
@@ -100,13 +167,14 @@ def rank(
         message: what the citizen wrote (or the entity text DIET extracted).
         terms: ``(key, term)`` pairs, e.g. ``("buergerbuero_mitte", "Meldeamt")``.
         threshold: minimum score (0-100) for a key to be returned.
+        noise: words ignored in terms (the city's name).
 
     Returns:
         Matches with score >= threshold, best first; one entry per key.
     """
     best: dict[str, Match] = {}
     for key, term in terms:
-        score = term_score(term, message)
+        score = term_score(term, message, noise)
         if score < threshold:
             continue
         score += specificity(term)

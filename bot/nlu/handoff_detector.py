@@ -26,9 +26,7 @@ HANDOFF_INTENT = "handoff_detected"
 HANDOFF_KEY = "handoff"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class HandoffDetector(GraphComponent):
     """Overrides the intent with ``handoff_detected`` when a handoff reason is found."""
 

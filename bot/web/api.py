@@ -13,7 +13,17 @@ from sanic.response import HTTPResponse, json
 from bot.store import tickets
 
 bp = Blueprint("api", url_prefix="/api")
-FIELDS = ("id", "reference", "sender_id", "channel", "reason", "status", "office", "created_at", "due_at")
+FIELDS = (
+    "id",
+    "reference",
+    "sender_id",
+    "channel",
+    "reason",
+    "status",
+    "office",
+    "created_at",
+    "due_at",
+)
 
 
 def authorized(request: Request) -> bool:

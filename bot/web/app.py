@@ -15,7 +15,10 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from bot.config import Settings
+from bot.handoff.policy import HandoffConfig
+from bot.knowledge.base import KnowledgeCache
 from bot.store import make_engine
+from bot.web.rasa_client import RasaClient
 
 HERE = Path(__file__).parent
 
@@ -37,27 +40,41 @@ def templates() -> Environment:
     )
 
 
-def create_app(settings: Settings, name: str = "buergerservice_web") -> Sanic:
-    """Builds the Sanic app for ``settings``."""
-    from bot.web import api, health, pages
+def create_app(
+    settings: Settings, name: str = "buergerservice_web", *, disable_jobs: bool = False
+) -> Sanic:
+    """Builds the Sanic app for ``settings`` (``disable_jobs``: no background jobs, tests)."""
+    from bot.web import api, health, jobs, pages, staff
 
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.ctx.settings = settings
+    app.ctx.disable_jobs = disable_jobs
     app.ctx.templates = templates()
     app.ctx.bot_api_token = settings.bot_api_token or os.environ.get("BOT_API_TOKEN", "")
-    app.ctx.handoff_api_token = settings.handoff_api_token
+    app.ctx.handoff_api_token = settings.handoff_api_token or os.environ.get(
+        "HANDOFF_API_TOKEN", ""
+    )
+    app.ctx.cookie_secure = os.environ.get("WEB_COOKIE_SECURE", "").lower() in ("1", "true", "yes")
+    knowledge_cache = KnowledgeCache(settings.knowledge_dir)
+    app.ctx.knowledge = knowledge_cache.get
+    handoff_config = HandoffConfig.load(settings.knowledge_dir / "handoff.yml")
+    app.ctx.handoff_config = lambda: handoff_config
     app.static("/static", str(HERE / "static"), name="static")
     app.blueprint(health.bp)
     app.blueprint(api.bp)
     app.blueprint(pages.bp)
+    app.blueprint(staff.bp)
 
     @app.before_server_start
     async def open_clients(app: Sanic, _loop: object) -> None:
         app.ctx.engine = make_engine(settings.handoff_db_url)
         app.ctx.tracker_engine = make_engine(settings.tracker_store_url)
         app.ctx.http = aiohttp.ClientSession()
+        app.ctx.rasa = RasaClient(app.ctx.http, settings.rasa_url, app.ctx.bot_api_token)
+        if not app.ctx.disable_jobs:
+            app.add_task(jobs.run_periodically(app))
 
     @app.after_server_stop
     async def close_clients(app: Sanic, _loop: object) -> None:

@@ -43,9 +43,7 @@ def upsert_user(
             sa.update(users).where(users.c.username == username).values(**values)
         ).rowcount
         if not updated:
-            conn.execute(
-                sa.insert(users).values(username=username, created_at=utcnow(), **values)
-            )
+            conn.execute(sa.insert(users).values(username=username, created_at=utcnow(), **values))
 
 
 def verify_user(engine: Engine, username: str, password: str) -> User | None:

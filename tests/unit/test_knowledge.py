@@ -81,12 +81,20 @@ def _edit(directory: Path, name: str, change) -> None:
 @pytest.mark.parametrize(
     ("file", "change", "expected"),
     [
-        ("services.yml", lambda d: d["services"][0].update(office="gibt_es_nicht"), "does not exist"),
+        (
+            "services.yml",
+            lambda d: d["services"][0].update(office="gibt_es_nicht"),
+            "does not exist",
+        ),
         ("services.yml", lambda d: d["services"][0].pop("name"), "'name' is a required property"),
         ("services.yml", lambda d: d["services"].append(dict(d["services"][0])), "used twice"),
         ("offices.yml", lambda d: d["offices"][0].update(email="kein-mail"), "does not match"),
         ("offices.yml", lambda d: d["offices"][1]["aliases"].append("Meldeamt"), "names both"),
-        ("offices.yml", lambda d: d["offices"][0].update(opening_hours="Mo-Fr 25:00-26:00"), "opening_hours"),
+        (
+            "offices.yml",
+            lambda d: d["offices"][0].update(opening_hours="Mo-Fr 25:00-26:00"),
+            "opening_hours",
+        ),
         ("offices.yml", lambda d: d["offices"][0].update(unbekannt=1), "Additional properties"),
     ],
 )
@@ -120,14 +128,14 @@ def test_synonym_for_two_services_is_reported(knowledge_copy):
 
 def test_cache_rereads_changed_files(knowledge_copy):
     cache = KnowledgeCache(knowledge_copy)
-    assert cache.get().special_for("standesamt") == []
+    assert cache.get().special_for("fundbuero") == []
     time.sleep(0.01)
     (knowledge_copy / "special_hours.yml").write_text(
-        "special_hours:\n  - {office: standesamt, from: '2026-12-09', closed: true,"
-        " note: Personalversammlung}\n"
+        "special_hours:\n  - {office: fundbuero, from: '2026-12-09', closed: true,"
+        " note: IT-Störung}\n"
     )
-    entries = cache.get().special_for("standesamt")
-    assert [e.note for e in entries] == ["Personalversammlung"]
+    entries = cache.get().special_for("fundbuero")
+    assert [e.note for e in entries] == ["IT-Störung"]
 
 
 def test_cache_keeps_last_good_knowledge_on_broken_edit(knowledge_copy):

@@ -1,42 +1,45 @@
-// Chat widget of the city's service page. Talks to Rasa's REST channel; the
-// conversation (id and messages) is kept in localStorage so it survives a reload.
-// Text is always inserted as text nodes (never innerHTML): bot and user content is untrusted.
+// Chat widget of the city's service page, on Rasa's socket.io channel (the protocol
+// rasa-webchat uses: session_request / session_confirm, user_uttered / bot_uttered).
+// The session id and the messages are kept in localStorage, so the conversation
+// survives a reload and staff replies pushed during a handoff arrive live.
+// Content is always inserted as text nodes (never innerHTML): it is untrusted.
 (function () {
   "use strict";
   var root = document.getElementById("chat");
-  if (!root) { return; }
+  if (!root || typeof io === "undefined") { return; }
   var rasaUrl = root.getAttribute("data-rasa-url");
   var log = document.getElementById("chat-log");
   var form = document.getElementById("chat-form");
   var input = document.getElementById("chat-input");
   var status = document.getElementById("chat-status");
-  var KEY = "buergerservice-chat";
+  var KEY = "buergerservice-chat-v1";
   var state = load();
+  var waiting = null;
 
   function load() {
     try {
       var s = JSON.parse(localStorage.getItem(KEY) || "null");
-      if (s && s.sender && Array.isArray(s.messages)) { return s; }
+      if (s && Array.isArray(s.messages)) { return s; }
     } catch (e) { /* corrupt storage: start fresh */ }
-    var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
-    return { sender: "web-" + id, messages: [] };
+    return { session: null, messages: [] };
   }
   function save() {
     state.messages = state.messages.slice(-200);
-    localStorage.setItem(KEY, JSON.stringify(state));
+    try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode */ }
   }
 
   function appendText(parent, text) {
-    // Makes http(s) links clickable without interpreting any markup.
     var parts = String(text).split(/(https?:\/\/[^\s<>"]+)/g);
     parts.forEach(function (part, i) {
       if (i % 2 === 1) {
+        var trail = part.match(/[.,;:!?)]+$/);
+        var url = trail ? part.slice(0, -trail[0].length) : part;
         var a = document.createElement("a");
-        a.href = part; a.textContent = part; a.rel = "noopener"; a.target = "_blank";
+        a.href = url; a.textContent = url; a.rel = "noopener noreferrer"; a.target = "_blank";
         parent.appendChild(a);
+        if (trail) { parent.appendChild(document.createTextNode(trail[0])); }
       } else {
-        var lines = part.split("\n");
-        lines.forEach(function (line, j) {
+        part.split("\n").forEach(function (line, j) {
           if (j > 0) { parent.appendChild(document.createElement("br")); }
           parent.appendChild(document.createTextNode(line));
         });
@@ -49,7 +52,7 @@
     li.className = "msg " + msg.from;
     var who = document.createElement("span");
     who.className = "visually-hidden";
-    who.textContent = msg.from === "user" ? "Sie: " : (msg.from === "staff" ? "Mitarbeiter/in: " : "Assistent: ");
+    who.textContent = msg.from === "user" ? "Sie: " : (msg.from === "staff" ? "Mitarbeiter/in der Stadt: " : "Assistent: ");
     li.appendChild(who);
     if (msg.text) { appendText(li, msg.text); }
     if (msg.buttons && msg.buttons.length) {
@@ -67,33 +70,58 @@
       li.appendChild(group);
     }
     log.appendChild(li);
-    li.scrollIntoView({ block: "end" });
+    log.scrollTop = log.scrollHeight;
   }
 
   function add(msg) { state.messages.push(msg); save(); render(msg); }
 
-  function send(payload, shown) {
-    add({ from: "user", text: shown || payload });
+  var socket = io(rasaUrl, { path: "/socket.io", transports: ["websocket"], reconnection: true });
+
+  socket.on("connect", function () {
+    socket.emit("session_request", { session_id: state.session });
+    status.textContent = "";
+  });
+  socket.on("connect_error", function () {
+    status.textContent = "Keine Verbindung zum Assistenten. Es wird erneut versucht …";
+  });
+  socket.on("session_confirm", function (data) {
+    var id = (data && data.session_id) ? data.session_id : data;
+    var fresh = !state.session;
+    state.session = id; save();
+    var ref = new URLSearchParams(window.location.search).get("vorgang");
+    if (ref && state.resumed !== ref) {
+      state.resumed = ref; save();
+      emit('/resume_case{"reference":"' + ref.replace(/[^A-Za-z0-9-]/g, "") + '"}');
+    } else if (fresh && !state.messages.length) {
+      emit("/greet");
+    }
+  });
+  socket.on("bot_uttered", function (data) {
+    if (waiting) { clearTimeout(waiting); waiting = null; }
+    status.textContent = "";
+    var quick = (data.quick_replies || []).map(function (q) { return { title: q.title, payload: q.payload }; });
+    var buttons = (data.buttons || []).concat(quick);
+    var staff = data.metadata && data.metadata.staff;
+    add({ from: staff ? "staff" : "bot", text: data.text || "", buttons: buttons });
+  });
+
+  function emit(payload) {
+    socket.emit("user_uttered", { message: payload, session_id: state.session, customData: { language: "de" } });
+    if (waiting) { clearTimeout(waiting); }
+    waiting = setTimeout(function () { status.textContent = ""; waiting = null; }, 15000);
     status.textContent = "Der Assistent schreibt …";
-    fetch(rasaUrl + "/webhooks/rest/webhook", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: state.sender, message: payload, metadata: { channel: "website" } })
-    }).then(function (r) {
-      if (!r.ok) { throw new Error("HTTP " + r.status); }
-      return r.json();
-    }).then(function (replies) {
-      status.textContent = "";
-      replies.forEach(function (r) { add({ from: "bot", text: r.text || "", buttons: r.buttons || [] }); });
-    }).catch(function () {
-      status.textContent = "Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.";
-    });
+  }
+
+  function send(payload, shown) {
+    if (!socket.connected || !state.session) {
+      status.textContent = "Keine Verbindung. Bitte versuchen Sie es gleich noch einmal.";
+      return;
+    }
+    add({ from: "user", text: shown || payload });
+    emit(payload);
   }
 
   state.messages.forEach(render);
-  if (!state.messages.length) {
-    render({ from: "bot", text: "Guten Tag! Ich bin der digitale Assistent der Stadt Musterstadt. Fragen Sie mich nach Öffnungszeiten, Zuständigkeiten oder Straßensperrungen." });
-  }
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var text = input.value.trim();

@@ -1,0 +1,147 @@
+"""Actions: handoff to staff (why, consent or channel switch, ticket, pause)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import apply
+from bot import runtime
+from bot.dialogue import Outcome
+from bot.dialogue.handoff import (
+    HandoffRequest,
+    create_ticket,
+    declined,
+    request_from_parse,
+    resume_on_website,
+    start,
+)
+
+
+def _user_event_ts(tracker: Tracker) -> float | None:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return float(event.get("timestamp") or 0)
+    return None
+
+
+def _create(tracker: Tracker, req: HandoffRequest, switch: bool) -> Outcome:
+    return create_ticket(
+        runtime.knowledge(),
+        runtime.handoff_config(),
+        req,
+        switch=switch,
+        events=tracker.events,
+        slots=tracker.current_slot_values(),
+        now=runtime.now(),
+        engine_factory=runtime.handoff_engine,
+        outbox=runtime.outbox(),
+    )
+
+
+def _paused(result: Outcome) -> list[EventType]:
+    return [ConversationPaused()] if result.slots.get("handoff_stage") == "paused" else []
+
+
+class ActionHandoff(Action):
+    """A handoff reason was found: emergency numbers, why, and consent or switch."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Explains and asks consent (website) or switches the channel (messenger)."""
+        req = request_from_parse(
+            tracker.sender_id,
+            tracker.get_latest_input_channel(),
+            tracker.latest_message,
+            _user_event_ts(tracker),
+        )
+        result = await asyncio.to_thread(
+            start,
+            runtime.knowledge(),
+            runtime.handoff_config(),
+            req,
+            tracker.current_slot_values(),
+            runtime.now(),
+            lambda r, switch: _create(tracker, r, switch),
+        )
+        return apply(result, dispatcher) + _paused(result)
+
+
+class ActionHandoffCreate(Action):
+    """Consent given: create the ticket, say when to expect an answer, pause."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_handoff_create"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Creates the ticket from the reason stored when consent was asked."""
+        slots = tracker.current_slot_values()
+        req = HandoffRequest(
+            sender_id=tracker.sender_id,
+            channel=(tracker.get_latest_input_channel() or "rest").lower(),
+            reason=slots.get("handoff_reason") or "request_human",
+            triggers=list(slots.get("handoff_triggers") or []),
+            key=slots.get("handoff_key") or "",
+        )
+        result = await asyncio.to_thread(_create, tracker, req, False)
+        return apply(result, dispatcher) + _paused(result)
+
+
+class ActionHandoffDeclined(Action):
+    """Consent declined: respected, contact options instead."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_handoff_declined"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Gives the responsible office's contact data."""
+        result = declined(
+            runtime.knowledge(), runtime.handoff_config(), tracker.current_slot_values()
+        )
+        return apply(result, dispatcher)
+
+
+class ActionResumeCase(Action):
+    """The website was opened with ?vorgang=<reference>: continue that case here."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_resume_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Re-points the ticket to this conversation and pauses for staff."""
+        reference = next(
+            (
+                e.get("value")
+                for e in tracker.latest_message.get("entities") or []
+                if e.get("entity") == "reference"
+            ),
+            "",
+        )
+        result = await asyncio.to_thread(
+            resume_on_website,
+            runtime.knowledge(),
+            runtime.handoff_engine,
+            str(reference or ""),
+            tracker.sender_id,
+            (tracker.get_latest_input_channel() or "socketio").lower(),
+            runtime.now(),
+        )
+        return apply(result, dispatcher) + _paused(result)

@@ -1,0 +1,272 @@
+"""Handoff to staff: explain why, switch the channel where needed, create the ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bot.dialogue import Outcome, payload_button
+from bot.dialogue.opening_hours import schedule_for
+from bot.handoff.due import due_in_words, due_time
+from bot.handoff.policy import HandoffConfig, decide, route
+from bot.handoff.redact import redact
+from bot.handoff.tickets import NewTicket, Outbox, new_reference, submit
+from bot.knowledge.base import Knowledge, Office
+
+INTENT_REASONS = {
+    "request_human": "request_human",
+    "ask_case_status": "case_specific",
+    "complain": "complain",
+}
+REASONS_WITH_TEXT = (
+    "request_human",
+    "case_specific",
+    "personal_data",
+    "sensitive_topic",
+    "complain",
+    "emergency",
+)
+URGENT_HOURS = 2.0
+
+
+@dataclass
+class HandoffRequest:
+    """What the action knows about the message that asked for a person."""
+
+    sender_id: str
+    channel: str
+    reason: str
+    triggers: list[str] = field(default_factory=list)
+    emergency: bool = False
+    crisis: bool = False
+    key: str = ""
+
+
+def request_from_parse(
+    sender_id: str, channel: str | None, parse_data: dict[str, Any], event_ts: float | None
+) -> HandoffRequest:
+    """Reads the HandoffDetector's result (or the intent of a button payload)."""
+    info = parse_data.get("handoff") or {}
+    intent = (parse_data.get("intent") or {}).get("name")
+    reason = info.get("reason") or INTENT_REASONS.get(intent or "", "request_human")
+    return HandoffRequest(
+        sender_id=sender_id,
+        channel=(channel or "rest").lower(),
+        reason=reason,
+        triggers=list(info.get("triggers") or []),
+        emergency=bool(info.get("emergency")),
+        crisis=bool(info.get("crisis")),
+        key=f"{sender_id}:{event_ts or 0:.6f}",
+    )
+
+
+def contact(office: Office) -> str:
+    """ "Telefon …, E-Mail …" of an office."""
+    parts = []
+    if office.phone:
+        parts.append(f"Telefon {office.phone}")
+    if office.email:
+        parts.append(f"E-Mail {office.email}")
+    return ", ".join(parts) or office.address or office.name
+
+
+def _working_day(knowledge: Knowledge, office: Office) -> Callable[[Any], bool]:
+    schedule = schedule_for(knowledge, office)
+    return lambda d: bool(schedule.day(d).intervals)
+
+
+def compute_due(
+    knowledge: Knowledge, config: HandoffConfig, office: Office, now: datetime, urgent: bool
+) -> datetime:
+    """Due time of a new ticket (urgent: a few hours; else 24 h on working days)."""
+    if urgent:
+        return now + timedelta(hours=URGENT_HOURS)
+    return due_time(now, _working_day(knowledge, office), config.response_hours)
+
+
+def transcript(
+    events: list[dict[str, Any]], redacted: bool, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The conversation so far (user and bot texts), optionally with identifiers removed."""
+    out = []
+    for e in events:
+        if e.get("event") not in ("user", "bot") or not e.get("text"):
+            continue
+        text = str(e["text"])
+        if text.startswith("/"):
+            continue
+        out.append(
+            {
+                "from": "citizen" if e["event"] == "user" else "bot",
+                "text": redact(text) if redacted else text,
+                "at": e.get("timestamp"),
+            }
+        )
+    return out[-limit:]
+
+
+def start(
+    knowledge: Knowledge,
+    config: HandoffConfig,
+    req: HandoffRequest,
+    slots: dict[str, Any],
+    now: datetime,
+    create: Callable[[HandoffRequest, bool], Outcome],
+) -> Outcome:
+    """First reaction to a handoff reason: emergency numbers, why, and consent or switch."""
+    out = Outcome(slots={"topic": "handoff"})
+    if req.emergency:
+        out.say("utter_emergency")
+    if req.crisis:
+        out.say("utter_crisis")
+    reason = req.reason if req.reason in REASONS_WITH_TEXT else "request_human"
+    out.say(f"utter_handoff_why_{reason}")
+    decision = decide(config, req.channel, req.reason)
+    if decision.switch or req.emergency:
+        # Nothing sensitive is processed here: the ticket is created redacted, now.
+        created = create(req, decision.switch)
+        out.replies += created.replies
+        out.slots.update(created.slots)
+        return out
+    out.say("utter_handoff_ask_consent")
+    out.slots.update(
+        handoff_stage="consent",
+        handoff_reason=req.reason,
+        handoff_triggers=req.triggers,
+        handoff_key=req.key,
+    )
+    return out
+
+
+def create_ticket(
+    knowledge: Knowledge,
+    config: HandoffConfig,
+    req: HandoffRequest,
+    *,
+    switch: bool,
+    events: list[dict[str, Any]],
+    slots: dict[str, Any],
+    now: datetime,
+    engine_factory: Callable[[], Engine],
+    outbox: Outbox,
+) -> Outcome:
+    """Creates the ticket (idempotent, via the outbox when the store is down).
+
+    On the website the conversation pauses until staff reply; on a messenger with a
+    sensitive reason the citizen gets the reference and the safe ways to continue.
+    """
+    out = Outcome()
+    office_id = route(config, knowledge, req.triggers, slots.get("service"), slots.get("office"))
+    office = knowledge.offices[office_id]
+    due = compute_due(knowledge, config, office, now, urgent=req.emergency)
+    redacted = switch or req.channel not in config.trusted_channels
+    lines = transcript(events, redacted=redacted)
+    summary = next((m["text"] for m in reversed(lines) if m["from"] == "citizen"), "")
+    ticket = NewTicket(
+        reference=new_reference(),
+        idem_key=req.key or f"{req.sender_id}:{now.timestamp():.6f}",
+        sender_id=req.sender_id,
+        channel=req.channel,
+        reason=req.reason,
+        office=office_id,
+        created_at=now.astimezone(timezone.utc),
+        due_at=due.astimezone(timezone.utc),
+        triggers=req.triggers,
+        summary=redact(summary)[:300],
+        transcript=lines,
+        redacted=redacted,
+    )
+    stored = submit(engine_factory, outbox, ticket)
+    due_words = due_in_words(due, now)
+    if switch:
+        out.say(
+            "utter_handoff_channel_switch",
+            platform=decide(config, req.channel, req.reason).platform or "diesen Kanal",
+            reference=ticket.reference,
+            link=config.resume_url.format(reference=ticket.reference),
+            office=office.name,
+            contact=contact(office),
+            due=due_words,
+        )
+        out.slots.update(handoff_stage=None, handoff_reason=None, handoff_key=None)
+        return out
+    if not stored:
+        out.say("utter_handoff_unavailable", reference=ticket.reference)
+    out.say("utter_handoff_created", reference=ticket.reference, office=office.name, due=due_words)
+    out.slots.update(handoff_stage="paused", handoff_reason=req.reason)
+    return out
+
+
+def declined(knowledge: Knowledge, config: HandoffConfig, slots: dict[str, Any]) -> Outcome:
+    """The citizen does not want the conversation passed on: contact options instead."""
+    office_id = route(
+        config,
+        knowledge,
+        list(slots.get("handoff_triggers") or []),
+        slots.get("service"),
+        slots.get("office"),
+    )
+    office = knowledge.offices[office_id]
+    out = Outcome(slots={"handoff_stage": None, "handoff_reason": None, "handoff_key": None})
+    out.say(
+        "utter_handoff_declined",
+        buttons=[payload_button("Doch weitergeben", "request_human")],
+        office=office.name,
+        contact=contact(office),
+    )
+    return out
+
+
+def resume_on_website(
+    knowledge: Knowledge,
+    engine_factory: Callable[[], Engine],
+    reference: str,
+    sender_id: str,
+    channel: str,
+    now: datetime,
+) -> Outcome:
+    """Moves an open (messenger) case to this website conversation and pauses it.
+
+    Staff replies then reach the citizen here, on the city's own server.
+    """
+    import sqlalchemy as sa
+
+    from bot.store import tickets
+
+    out = Outcome()
+    reference = reference.strip().upper()[:20]
+    engine = engine_factory()
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(tickets).where(
+                tickets.c.reference == reference, tickets.c.status != "erledigt"
+            )
+        ).first()
+        if row is None:
+            out.say("utter_case_not_found")
+            return out
+        if row.sender_id != sender_id:
+            conn.execute(
+                sa.update(tickets)
+                .where(tickets.c.id == row.id)
+                .values(
+                    sender_id=sender_id,
+                    channel=channel,
+                    origin_channel=row.origin_channel or row.channel,
+                    origin_sender_id=row.origin_sender_id or row.sender_id,
+                )
+            )
+    office = knowledge.offices.get(row.office or "")
+    due = row.due_at if row.due_at.tzinfo else row.due_at.replace(tzinfo=timezone.utc)
+    out.say(
+        "utter_case_resumed",
+        reference=reference,
+        office=office.name if office else "zuständigen Amt",
+        due=due_in_words(due.astimezone(now.tzinfo), now),
+    )
+    out.slots.update(handoff_stage="paused", topic="handoff")
+    return out

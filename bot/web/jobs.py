@@ -1,0 +1,194 @@
+"""Background jobs of the web app: staff e-mails, the citizen's interim message.
+
+Every ``JOB_INTERVAL_SECONDS`` (30): new tickets are announced by e-mail to the office's
+mailbox, overdue tickets once more; a citizen who has waited longer than
+``interim_after_hours`` without a staff reply gets one friendly interim message.
+E-mails carry the reference, reason and due time only, never the citizen's text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from typing import Any
+
+import sqlalchemy as sa
+from sanic import Sanic
+
+from bot.store import ticket_messages, tickets
+from bot.timeutil import as_utc
+
+logger = logging.getLogger(__name__)
+INTERIM_TEXT = (
+    "Wir sind an Ihrem Anliegen dran. Eine Mitarbeiterin oder ein Mitarbeiter meldet sich "
+    "so bald wie möglich hier bei Ihnen. Vielen Dank für Ihre Geduld."
+)
+REASON_LABELS = {
+    "request_human": "Wunsch nach Mitarbeiter/in",
+    "case_specific": "eigener Vorgang",
+    "personal_data": "persönliche Daten",
+    "sensitive_topic": "sensibles Thema",
+    "complain": "Beschwerde",
+    "emergency": "NOTFALL",
+}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """SMTP from the environment; notifications are off when SMTP_HOST is empty."""
+
+    host: str
+    port: int
+    sender: str
+    user: str
+    password: str
+    starttls: bool
+
+    @classmethod
+    def from_env(cls) -> SmtpSettings | None:
+        """None when SMTP_HOST is not set."""
+        host = os.environ.get("SMTP_HOST", "")
+        if not host:
+            return None
+        return cls(
+            host=host,
+            port=int(os.environ.get("SMTP_PORT") or 25),
+            sender=os.environ.get("SMTP_FROM") or "buergerservice@musterstadt.de",
+            user=os.environ.get("SMTP_USER", ""),
+            password=os.environ.get("SMTP_PASSWORD", ""),
+            starttls=os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+        )
+
+
+def send_mail(smtp: SmtpSettings, to: list[str], subject: str, body: str) -> None:
+    """Sends one plain-text e-mail (blocking; call in a thread)."""
+    msg = EmailMessage()
+    msg["From"] = smtp.sender
+    msg["To"] = ", ".join(to)
+    msg["Subject"] = subject
+    msg.set_content(body)
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as client:
+        if smtp.starttls:
+            client.starttls()
+        if smtp.user:
+            client.login(smtp.user, smtp.password)
+        client.send_message(msg)
+
+
+def _mail_body(row: Any, web_url: str, kind: str) -> tuple[str, str]:
+    from bot.config import TIMEZONE
+
+    reason = REASON_LABELS.get(row.reason, row.reason)
+    due = as_utc(row.due_at)
+    due_text = f"{due.astimezone(TIMEZONE):%d.%m.%Y %H:%M} Uhr" if due else "–"
+    if kind == "overdue":
+        subject = f"Überfällig: Vorgang {row.reference} ({reason})"
+        intro = "dieser Vorgang ist überfällig und noch unbeantwortet."
+    else:
+        subject = f"Neuer Vorgang {row.reference} ({reason})"
+        intro = "es gibt einen neuen Vorgang im Posteingang des Bürgerservice."
+    body = (
+        f"Guten Tag,\n\n{intro}\n\n"
+        f"Vorgang: {row.reference}\nGrund: {reason}\nKanal: {row.channel}\nFällig: {due_text}\n\n"
+        f"Bearbeiten: {web_url}/staff/tickets/{row.reference}\n\n"
+        "Diese Nachricht enthält keine Inhalte des Gesprächs (Datenschutz).\n"
+    )
+    return subject, body
+
+
+async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
+    """One round of all jobs; returns counts (for tests and logs)."""
+    now = now or app.ctx.settings.now().astimezone(timezone.utc)
+    engine = app.ctx.engine
+    counts = {"notified": 0, "overdue": 0, "interim": 0}
+    smtp = SmtpSettings.from_env()
+    knowledge = app.ctx.knowledge()
+    config = app.ctx.handoff_config()
+
+    def _open_rows() -> list[Any]:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.select(tickets).where(tickets.c.status != "erledigt")))
+
+    rows = await asyncio.to_thread(_open_rows)
+    for row in rows:
+        office = knowledge.offices.get(row.office or "")
+        to = [office.email] if office and office.email else []
+        web_url = app.ctx.settings.web_url
+        if (
+            smtp
+            and to
+            and row.notified_at is None
+            and await _mail(smtp, to, *_mail_body(row, web_url, "new"))
+        ):
+            await asyncio.to_thread(_set, engine, row.id, notified_at=now)
+            counts["notified"] += 1
+        due = as_utc(row.due_at)
+        unanswered = row.first_response_at is None
+        overdue = unanswered and due is not None and due < now
+        if (
+            smtp
+            and to
+            and overdue
+            and row.overdue_notified_at is None
+            and await _mail(smtp, to, *_mail_body(row, web_url, "overdue"))
+        ):
+            await asyncio.to_thread(_set, engine, row.id, overdue_notified_at=now)
+            counts["overdue"] += 1
+        created = as_utc(row.created_at)
+        wait = timedelta(hours=config.interim_after_hours)
+        if unanswered and row.interim_sent_at is None and created and created + wait <= now:
+            try:
+                await app.ctx.rasa.send_staff_message(row.sender_id, INTERIM_TEXT, "system")
+            except Exception:
+                logger.warning("interim message for %s not delivered", row.reference)
+                continue
+            await asyncio.to_thread(_set, engine, row.id, interim_sent_at=now)
+            await asyncio.to_thread(_log_interim, engine, row.id, now)
+            counts["interim"] += 1
+    return counts
+
+
+async def _mail(smtp: SmtpSettings, to: list[str], subject: str, body: str) -> bool:
+    try:
+        await asyncio.to_thread(send_mail, smtp, to, subject, body)
+        return True
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("notification e-mail failed: %s", type(exc).__name__)
+        return False
+
+
+def _set(engine: sa.engine.Engine, ticket_id: int, **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(**values))
+
+
+def _log_interim(engine: sa.engine.Engine, ticket_id: int, now: datetime) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(ticket_messages).values(
+                ticket_id=ticket_id,
+                kind="interim",
+                author="System",
+                text=INTERIM_TEXT,
+                created_at=now,
+                delivered=True,
+            )
+        )
+
+
+async def run_periodically(app: Sanic) -> None:
+    """Runs :func:`run_once` forever (cancelled when the server stops)."""
+    interval = float(os.environ.get("JOB_INTERVAL_SECONDS") or 30)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            counts = await run_once(app)
+            if any(counts.values()):
+                logger.info("jobs: %s", counts)
+        except Exception:
+            logger.exception("background jobs failed")

@@ -1,0 +1,533 @@
+"""The staff inbox: login, tickets, transcript, reply, notes, assign, forward, hand back."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, html, redirect
+
+from bot.handoff.detect import find_identifiers
+from bot.handoff.redact import redact
+from bot.handoff.tickets import CLOSE_REASONS, STATUSES
+from bot.store import audit_log, sessions, ticket_messages, tickets, users
+from bot.timeutil import as_utc, utcnow
+from bot.web.auth import User, verify_user
+from bot.web.rasa_client import RasaError
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("staff", url_prefix="/staff")
+COOKIE = "bs_session"
+SESSION_HOURS = 8
+HANDBACK_TEXT = (
+    "Vielen Dank für Ihre Geduld. Sie schreiben jetzt wieder mit dem digitalen Assistenten."
+)
+REASON_LABELS = {
+    "request_human": "Wunsch nach Mitarbeiter/in",
+    "case_specific": "eigener Vorgang",
+    "personal_data": "persönliche Daten",
+    "sensitive_topic": "sensibles Thema",
+    "complain": "Beschwerde",
+    "emergency": "Notfall",
+}
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_session(engine: sa.engine.Engine, username: str) -> tuple[str, str]:
+    """A new session; returns ``(cookie token, csrf token)``."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(sa.delete(sessions).where(sessions.c.expires_at < now))
+        conn.execute(
+            sa.insert(sessions).values(
+                token_hash=_hash(token),
+                username=username,
+                csrf=csrf,
+                created_at=now,
+                expires_at=now + timedelta(hours=SESSION_HOURS),
+            )
+        )
+    return token, csrf
+
+
+def load_session(engine: sa.engine.Engine, token: str | None) -> tuple[User, str] | None:
+    """The session's user and CSRF token, if the cookie is valid and not expired."""
+    if not token:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(sessions, users.c.role, users.c.office)
+            .join(users, users.c.username == sessions.c.username)
+            .where(sessions.c.token_hash == _hash(token))
+        ).first()
+    if row is None or (as_utc(row.expires_at) or utcnow()) < utcnow():
+        return None
+    return User(row.username, row.role, row.office), row.csrf
+
+
+def audit(
+    engine: sa.engine.Engine, actor: str, action: str, target: str | None, detail: str = ""
+) -> None:
+    """Appends to the audit log (never updated or deleted by the app)."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(audit_log).values(
+                at=utcnow(), actor=actor, action=action, target=target, detail=redact(detail)[:500]
+            )
+        )
+
+
+def login_required(handler: Handler) -> Handler:
+    """Sets ``request.ctx.user`` / ``csrf``; redirects to the login page otherwise.
+    POST requests must carry the session's CSRF token."""
+
+    @wraps(handler)
+    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        found = await asyncio.to_thread(
+            load_session, request.app.ctx.engine, request.cookies.get(COOKIE)
+        )
+        if found is None:
+            return redirect("/staff/login")
+        request.ctx.user, request.ctx.csrf = found
+        if request.method == "POST":
+            sent = (request.form or {}).get("csrf") or ""
+            if not hmac.compare_digest(str(sent), request.ctx.csrf):
+                return html("<h1>Ungültige Anfrage (CSRF)</h1>", status=403)
+        return await handler(request, *args, **kwargs)
+
+    return wrapper
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
+    """Renders a staff template with the user and CSRF token."""
+    tpl = request.app.ctx.templates.get_template(template)
+    return html(
+        tpl.render(
+            user=getattr(request.ctx, "user", None),
+            csrf=getattr(request.ctx, "csrf", ""),
+            statuses=STATUSES,
+            reasons=REASON_LABELS,
+            close_reasons=CLOSE_REASONS,
+            **context,
+        ),
+        status=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _now(request: Request) -> datetime:
+    """The app's clock (BOT_FIXED_NOW in tests), in UTC like every stored ticket time."""
+    return request.app.ctx.settings.now().astimezone(timezone.utc)
+
+
+def _cookie_secure(request: Request) -> bool:
+    return request.scheme == "https" or request.app.ctx.cookie_secure
+
+
+# --- login ------------------------------------------------------------------------------
+
+
+@bp.get("/login")
+async def login_form(request: Request) -> HTTPResponse:
+    """The login page."""
+    return render(request, "staff_login.html")
+
+
+@bp.post("/login")
+async def login(request: Request) -> HTTPResponse:
+    """Checks the password (argon2) and starts a session."""
+    form = request.form or {}
+    username = str(form.get("username") or "")[:80]
+    password = str(form.get("password") or "")[:200]
+    engine = request.app.ctx.engine
+    user = await asyncio.to_thread(verify_user, engine, username, password)
+    if user is None:
+        await asyncio.to_thread(audit, engine, username or "?", "login_failed", None)
+        return render(
+            request, "staff_login.html", status=401, error="Benutzername oder Passwort falsch."
+        )
+    token, _ = await asyncio.to_thread(create_session, engine, user.username)
+    await asyncio.to_thread(audit, engine, user.username, "login", None)
+    response = redirect("/staff/")
+    response.cookies[COOKIE] = token
+    cookie = response.cookies[COOKIE]
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["path"] = "/staff"
+    cookie["max-age"] = SESSION_HOURS * 3600
+    if _cookie_secure(request):
+        cookie["secure"] = True
+    return response
+
+
+@bp.post("/logout")
+@login_required
+async def logout(request: Request) -> HTTPResponse:
+    """Ends the session."""
+    engine = request.app.ctx.engine
+    token = request.cookies.get(COOKIE) or ""
+
+    def _end() -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.delete(sessions).where(sessions.c.token_hash == _hash(token)))
+
+    await asyncio.to_thread(_end)
+    await asyncio.to_thread(audit, engine, request.ctx.user.username, "logout", None)
+    response = redirect("/staff/login")
+    del response.cookies[COOKIE]
+    return response
+
+
+# --- inbox ------------------------------------------------------------------------------
+
+
+def _ticket_view(row: Any, now: datetime, offices: dict[str, str]) -> dict[str, Any]:
+    d = dict(row._mapping)
+    created = as_utc(d["created_at"])
+    due = as_utc(d["due_at"])
+    assert created is not None and due is not None
+    d["created_at"], d["due_at"] = created, due
+    d["age"] = _age(now - created)
+    d["overdue"] = d["status"] != "erledigt" and due < now and d["first_response_at"] is None
+    d["office_name"] = offices.get(d["office"] or "", d["office"] or "–")
+    d["status_label"] = STATUSES.get(d["status"], d["status"])
+    d["reason_label"] = REASON_LABELS.get(d["reason"], d["reason"])
+    return d
+
+
+def _age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} Min."
+    if minutes < 48 * 60:
+        return f"{minutes // 60} Std."
+    return f"{minutes // 1440} Tage"
+
+
+def _local(value: datetime | None) -> str:
+    if value is None:
+        return "–"
+    from bot.config import TIMEZONE
+
+    return f"{value.astimezone(TIMEZONE):%d.%m.%Y %H:%M}"
+
+
+@bp.get("/")
+@login_required
+async def inbox(request: Request) -> HTTPResponse:
+    """Tickets with status, reason, channel, office, age, due; filters."""
+    args = request.args
+    status = args.get("status") or "offen"
+    office = args.get("office")
+    if office is None and request.ctx.user.office and request.ctx.user.role == "staff":
+        office = request.ctx.user.office
+    reason = args.get("reason") or ""
+    knowledge = request.app.ctx.knowledge()
+    offices = {o.id: o.name for o in knowledge.city_offices()}
+
+    def _load() -> list[Any]:
+        q = sa.select(tickets).order_by(tickets.c.due_at)
+        if status == "offen":
+            q = q.where(tickets.c.status != "erledigt")
+        elif status in STATUSES:
+            q = q.where(tickets.c.status == status)
+        if office:
+            q = q.where(tickets.c.office == office)
+        if reason:
+            q = q.where(tickets.c.reason == reason)
+        with request.app.ctx.engine.connect() as conn:
+            return list(conn.execute(q.limit(500)))
+
+    now = _now(request)
+    rows = [_ticket_view(r, now, offices) for r in await asyncio.to_thread(_load)]
+    return render(
+        request,
+        "staff_inbox.html",
+        tickets=rows,
+        offices=offices,
+        filters={"status": status, "office": office or "", "reason": reason},
+        local=_local,
+    )
+
+
+def _get_ticket(engine: sa.engine.Engine, reference: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(tickets).where(tickets.c.reference == reference)).first()
+
+
+def _messages(engine: sa.engine.Engine, ticket_id: int) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(ticket_messages)
+            .where(ticket_messages.c.ticket_id == ticket_id)
+            .order_by(ticket_messages.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def _canned(request: Request, ticket: dict[str, Any]) -> list[dict[str, str]]:
+    knowledge = request.app.ctx.knowledge()
+    office = knowledge.offices.get(ticket.get("office") or "")
+    path = request.app.ctx.settings.knowledge_dir / "canned_replies.yml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    values = {
+        "office": office.name if office else "Bürgerbüro",
+        "phone": (office.phone if office else None) or "",
+        "email": (office.email if office else None) or "",
+        "appointment_url": (office.appointment_url if office else None) or "",
+        "reference": ticket["reference"],
+    }
+    out = []
+    for item in raw.get("canned_replies") or []:
+        try:
+            text = str(item["text"]).format(**values)
+        except (KeyError, IndexError, ValueError):
+            text = str(item["text"])
+        out.append({"id": str(item["id"]), "title": str(item["title"]), "text": text})
+    return out
+
+
+def _conversation(events: list[dict[str, Any]], redacted: bool) -> list[dict[str, Any]]:
+    lines = []
+    for e in events:
+        if e.get("event") not in ("user", "bot") or not e.get("text"):
+            continue
+        text = str(e["text"])
+        if e["event"] == "user" and text.startswith("/"):
+            continue
+        who = (
+            "citizen"
+            if e["event"] == "user"
+            else ("staff" if (e.get("metadata") or {}).get("staff") else "bot")
+        )
+        ts = e.get("timestamp")
+        at = datetime.fromtimestamp(ts, timezone.utc) if ts else None
+        lines.append({"from": who, "text": redact(text) if redacted else text, "at": at})
+    return lines
+
+
+@bp.get("/tickets/<reference>")
+@login_required
+async def ticket_page(request: Request, reference: str) -> HTTPResponse:
+    """The ticket with transcript, notes, replies and actions."""
+    engine = request.app.ctx.engine
+    row = await asyncio.to_thread(_get_ticket, engine, reference)
+    if row is None:
+        return render(request, "staff_error.html", status=404, message="Vorgang nicht gefunden.")
+    knowledge = request.app.ctx.knowledge()
+    offices = {o.id: o.name for o in knowledge.city_offices()}
+    ticket = _ticket_view(row, _now(request), offices)
+    try:
+        events = await request.app.ctx.rasa.tracker_events(ticket["sender_id"])
+        conversation = _conversation(events, bool(ticket["redacted"]))
+        live = True
+    except (RasaError, OSError, asyncio.TimeoutError):
+        conversation = [
+            {"from": m["from"], "text": m["text"], "at": None}
+            for m in json.loads(ticket["transcript"] or "[]")
+        ]
+        live = False
+    messages = await asyncio.to_thread(_messages, engine, ticket["id"])
+    staff_names = await asyncio.to_thread(_staff_names, engine)
+    await asyncio.to_thread(audit, engine, request.ctx.user.username, "view", reference)
+    return render(
+        request,
+        "staff_ticket.html",
+        ticket=ticket,
+        conversation=conversation,
+        live=live,
+        messages=messages,
+        canned=_canned(request, ticket),
+        offices=offices,
+        staff_names=staff_names,
+        triggers=json.loads(ticket["triggers"] or "[]"),
+        local=_local,
+        notice=request.args.get("ok"),
+        error=request.args.get("error"),
+    )
+
+
+def _staff_names(engine: sa.engine.Engine) -> list[str]:
+    with engine.connect() as conn:
+        return [
+            r.username for r in conn.execute(sa.select(users.c.username).order_by(users.c.username))
+        ]
+
+
+def _update(engine: sa.engine.Engine, ticket_id: int, **values: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(**values))
+
+
+def _add_message(
+    engine: sa.engine.Engine, ticket_id: int, kind: str, author: str, text: str, delivered: bool
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(ticket_messages).values(
+                ticket_id=ticket_id,
+                kind=kind,
+                author=author,
+                text=text,
+                created_at=utcnow(),
+                delivered=delivered,
+            )
+        )
+
+
+def _back(reference: str, ok: str = "", error: str = "") -> HTTPResponse:
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in (("ok", ok), ("error", error)) if v})
+    return redirect(f"/staff/tickets/{reference}" + (f"?{query}" if query else ""))
+
+
+@bp.post("/tickets/<reference>/reply")
+@login_required
+async def reply(request: Request, reference: str) -> HTTPResponse:
+    """Delivers a staff reply into the citizen's conversation."""
+    engine = request.app.ctx.engine
+    row = await asyncio.to_thread(_get_ticket, engine, reference)
+    if row is None:
+        return render(request, "staff_error.html", status=404, message="Vorgang nicht gefunden.")
+    text = str((request.form or {}).get("text") or "").strip()
+    if not text:
+        return _back(reference, error="Die Antwort ist leer.")
+    if len(text) > 4000:
+        return _back(reference, error="Die Antwort ist zu lang (höchstens 4.000 Zeichen).")
+    trusted = row.channel in request.app.ctx.handoff_config().trusted_channels
+    if not trusted and find_identifiers(text):
+        return _back(
+            reference,
+            error="Die Antwort enthält persönliche Daten (z. B. IBAN, Telefonnummer, Aktenzeichen) "
+            "und kann nicht über einen Messenger gesendet werden.",
+        )
+    user = request.ctx.user
+    try:
+        await request.app.ctx.rasa.send_staff_message(row.sender_id, text, user.username)
+        delivered = True
+    except (RasaError, OSError, asyncio.TimeoutError):
+        logger.exception("staff reply not delivered")
+        delivered = False
+    await asyncio.to_thread(_add_message, engine, row.id, "reply", user.username, text, delivered)
+    values: dict[str, Any] = {"status": "wartet" if row.status != "erledigt" else row.status}
+    if row.first_response_at is None and delivered:
+        values["first_response_at"] = _now(request)
+    if row.assignee is None:
+        values["assignee"] = user.username
+    await asyncio.to_thread(_update, engine, row.id, **values)
+    await asyncio.to_thread(audit, engine, user.username, "reply", reference)
+    if not delivered:
+        return _back(
+            reference,
+            error="Die Antwort wurde gespeichert, aber nicht zugestellt "
+            "(Assistent nicht erreichbar).",
+        )
+    return _back(reference, ok="Antwort gesendet.")
+
+
+@bp.post("/tickets/<reference>/note")
+@login_required
+async def note(request: Request, reference: str) -> HTTPResponse:
+    """An internal note (never shown to the citizen)."""
+    engine = request.app.ctx.engine
+    row = await asyncio.to_thread(_get_ticket, engine, reference)
+    text = str((request.form or {}).get("text") or "").strip()[:4000]
+    if row is None or not text:
+        return _back(reference, error="Notiz ist leer.")
+    await asyncio.to_thread(
+        _add_message, engine, row.id, "note", request.ctx.user.username, text, False
+    )
+    await asyncio.to_thread(audit, engine, request.ctx.user.username, "note", reference)
+    return _back(reference, ok="Notiz gespeichert.")
+
+
+@bp.post("/tickets/<reference>/update")
+@login_required
+async def update(request: Request, reference: str) -> HTTPResponse:
+    """Assign, forward to another office, change status."""
+    engine = request.app.ctx.engine
+    row = await asyncio.to_thread(_get_ticket, engine, reference)
+    if row is None:
+        return render(request, "staff_error.html", status=404, message="Vorgang nicht gefunden.")
+    form = request.form or {}
+    values: dict[str, Any] = {}
+    assignee = str(form.get("assignee") or "")
+    if assignee and assignee in await asyncio.to_thread(_staff_names, engine):
+        values["assignee"] = assignee
+    office = str(form.get("office") or "")
+    knowledge = request.app.ctx.knowledge()
+    if office and office != row.office and office in knowledge.offices:
+        values["office"] = office
+    status = str(form.get("status") or "")
+    if status in STATUSES and status != "erledigt":
+        values["status"] = status
+    if values:
+        await asyncio.to_thread(_update, engine, row.id, **values)
+        detail = ", ".join(f"{k}={v}" for k, v in values.items())
+        await asyncio.to_thread(
+            audit, engine, request.ctx.user.username, "update", reference, detail
+        )
+    return _back(reference, ok="Vorgang aktualisiert.")
+
+
+@bp.post("/tickets/<reference>/handback")
+@login_required
+async def handback(request: Request, reference: str) -> HTTPResponse:
+    """Gives the conversation back to the assistant."""
+    engine = request.app.ctx.engine
+    row = await asyncio.to_thread(_get_ticket, engine, reference)
+    if row is None:
+        return render(request, "staff_error.html", status=404, message="Vorgang nicht gefunden.")
+    try:
+        await request.app.ctx.rasa.hand_back(row.sender_id, HANDBACK_TEXT)
+    except (RasaError, OSError, asyncio.TimeoutError):
+        return _back(
+            reference, error="Der Assistent ist nicht erreichbar; bitte später erneut versuchen."
+        )
+    await asyncio.to_thread(
+        _add_message,
+        engine,
+        row.id,
+        "system",
+        request.ctx.user.username,
+        "An den Assistenten zurückgegeben",
+        True,
+    )
+    await asyncio.to_thread(audit, engine, request.ctx.user.username, "handback", reference)
+    return _back(reference, ok="Das Gespräch ist an den Assistenten zurückgegeben.")
+
+
+@bp.post("/tickets/<reference>/close")
+@login_required
+async def close(request: Request, reference: str) -> HTTPResponse:
+    """Closes the ticket with a reason."""
+    engine = request.app.ctx.engine
+    row = await asyncio.to_thread(_get_ticket, engine, reference)
+    reason = str((request.form or {}).get("close_reason") or "")
+    if row is None or reason not in CLOSE_REASONS:
+        return _back(reference, error="Bitte einen Abschlussgrund wählen.")
+    await asyncio.to_thread(
+        _update, engine, row.id, status="erledigt", closed_at=_now(request), close_reason=reason
+    )
+    await asyncio.to_thread(audit, engine, request.ctx.user.username, "close", reference, reason)
+    return _back(reference, ok="Vorgang abgeschlossen.")

@@ -1,0 +1,174 @@
+"""The real stack (Rasa, actions, web app) started once per test session on free ports.
+
+Started exactly as an operator does (``python -m bot.cli run``), with the trained model
+from ``make train``, SQLite stores in a temporary STATE_DIR and a fixed clock
+(BOT_FIXED_NOW: Monday 23.11.2026, 10:00) so that answers are deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "buergerservice.tar.gz"
+FIXED_NOW = "2026-11-23T10:00:00+01:00"
+START_TIMEOUT = 300
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    """True when something listens on 127.0.0.1:port."""
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Stack:
+    """A running stack and how to talk to it."""
+
+    rasa_port: int
+    actions_port: int
+    web_port: int
+    state_dir: Path
+    bot_api_token: str
+    handoff_api_token: str
+    process: subprocess.Popen[bytes]
+    health_codes: list[int] = field(default_factory=list)
+    startup_seconds: float = 0.0
+
+    @property
+    def rasa(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def web(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def request(
+        self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        """An HTTP request; returns (status, parsed JSON or text)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                raw = resp.read().decode()
+                status = resp.status
+        except urllib.error.HTTPError as err:
+            raw = err.read().decode()
+            status = err.code
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw
+
+    def chat(self, sender: str, message: Any) -> list[dict[str, Any]]:
+        """One turn through the REST webhook; the bot's replies."""
+        status, body = self.request(
+            "POST", f"{self.rasa}/webhooks/rest/webhook", {"sender": sender, "message": message}
+        )
+        assert status == 200, (status, body)
+        return body
+
+    def say(self, sender: str, message: Any) -> str:
+        """One turn; all reply texts joined by blank lines."""
+        return "\n\n".join(r.get("text", "") for r in self.chat(sender, message))
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """NLU only, through the Rasa HTTP API (token)."""
+        status, body = self.request(
+            "POST", f"{self.rasa}/model/parse?token={self.bot_api_token}", {"text": text}
+        )
+        assert status == 200, (status, body)
+        return body
+
+
+def _wait_healthy(stack: Stack) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if stack.process.poll() is not None:
+            log = (stack.state_dir / "logs").glob("*.log")
+            tails = {p.name: p.read_text()[-3000:] for p in log}
+            pytest.fail(f"stack exited with {stack.process.returncode}: {tails}")
+        try:
+            with urllib.request.urlopen(f"{stack.web}/health", timeout=3) as resp:
+                stack.health_codes.append(resp.status)
+                if resp.status == 200:
+                    return
+        except urllib.error.HTTPError as err:
+            stack.health_codes.append(err.code)
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    pytest.fail("stack did not become healthy in time")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole stack, started once; stopped with SIGTERM at the end (and checked)."""
+    if not MODEL.exists():
+        pytest.skip("no trained model: run `make train` (make test does it)")
+    state = tmp_path_factory.mktemp("state")
+    ports = [free_port() for _ in range(3)]
+    env = dict(os.environ)
+    env.update(
+        RASA_PORT=str(ports[0]),
+        ACTIONS_PORT=str(ports[1]),
+        WEB_PORT=str(ports[2]),
+        STATE_DIR=str(state),
+        BIND_HOST="127.0.0.1",
+        BOT_API_TOKEN="test-api-token",
+        HANDOFF_API_TOKEN="test-handoff-token",
+        BOT_FIXED_NOW=FIXED_NOW,
+        LOG_LEVEL="INFO",
+    )
+    for var in ("TRACKER_STORE_URL", "HANDOFF_DB_URL", "LOCK_STORE_URL", "CLOSURES_FEED_URL"):
+        env.pop(var, None)
+    started = time.monotonic()
+    log = (state / "supervisor.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--no-train"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    s = Stack(ports[0], ports[1], ports[2], state, "test-api-token", "test-handoff-token", proc)
+    try:
+        _wait_healthy(s)
+        s.startup_seconds = time.monotonic() - started
+        print(f"\nstack healthy after {s.startup_seconds:.1f} s", file=sys.stderr)
+        yield s
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("the supervisor did not stop within 40 s of SIGTERM")
+        still = [p for p in ports if port_open(p)]
+        assert not still, f"ports still open after SIGTERM: {still}"
