@@ -58,6 +58,11 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Explains and asks consent (website) or switches the channel (messenger)."""
+        slots = tracker.current_slot_values()
+        info = tracker.latest_message.get("handoff") or {}
+        if slots.get("handoff_stage") == "consent" and info.get("reason") == "request_human":
+            # "Ja, bitte weiterleiten" while consent is asked: that is the consent.
+            return await ActionHandoffCreate().run(dispatcher, tracker, domain)
         req = request_from_parse(
             tracker.sender_id,
             tracker.get_latest_input_channel(),

@@ -75,7 +75,7 @@ class ActionOutOfScope(Action):
 
 
 class ActionRouteInform(Action):
-    """A bare mention without a topic: answer for the topic it belongs to."""
+    """A follow-up (``inform``): answer for the topic it belongs to."""
 
     def name(self) -> str:
         """Action name in the domain."""
@@ -89,7 +89,13 @@ class ActionRouteInform(Action):
         from actions.responsibilities import ActionResponsibility
         from actions.road_closures import ActionRoadClosures
 
-        topic = topic_of(runtime.knowledge(), message_text(tracker), entities(tracker))
+        topic = topic_of(
+            runtime.knowledge(),
+            message_text(tracker),
+            entities(tracker),
+            tracker.get_slot("topic"),
+            runtime.now(),
+        )
         action: Action | None = {
             "responsibility": ActionResponsibility(),
             "opening_hours": ActionOpeningHours(),

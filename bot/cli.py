@@ -80,7 +80,9 @@ def train_if_needed(force: bool = False, root: Path = REPO_ROOT) -> bool:
     ]  # fmt: skip
     subprocess.run(cmd, cwd=root, check=True)  # noqa: S603
     stamp.write_text(fp)
-    print(f"==> trained in {time.monotonic() - started:.0f} s", flush=True)
+    seconds = time.monotonic() - started
+    (root / "models" / ".train_seconds").write_text(f"{seconds:.0f}\n")
+    print(f"==> trained in {seconds:.0f} s", flush=True)
     return True
 
 

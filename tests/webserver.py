@@ -35,6 +35,9 @@ class RunningApp:
 @asynccontextmanager
 async def running_app(settings: Settings, **kwargs: Any) -> AsyncIterator[RunningApp]:
     """Starts ``create_app(settings)`` on ``settings.web_port`` and stops it afterwards."""
+    # Several apps start in one test process: Sanic's test mode keeps its method rewriting
+    # ("touchup") from running on already rewritten methods.
+    Sanic.test_mode = True
     app = create_app(settings, name=f"test_{uuid.uuid4().hex[:12]}", disable_jobs=True, **kwargs)
     server = await app.create_server(
         host="127.0.0.1", port=settings.web_port, return_asyncio_server=True, access_log=False

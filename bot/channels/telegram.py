@@ -86,6 +86,7 @@ class SignedTelegramInput(TelegramInput):
         """Rasa's credentials plus ``secret_token``."""
         if not credentials:
             cls.raise_missing_credentials_exception()
+            raise AssertionError("unreachable")
         return cls(
             credentials.get("access_token"),
             credentials.get("verify"),
@@ -121,7 +122,8 @@ class SignedTelegramInput(TelegramInput):
         except Exception as exc:
             logger.warning("telegram setWebhook failed: %s", type(exc).__name__)
         finally:
-            await bot.close()
+            if bot.session is not None:
+                await bot.session.close()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Health and the signed webhook."""

@@ -6,6 +6,7 @@ Keeps Rasa 3.6's ``socketio`` events (``user_uttered`` / ``bot_uttered``,
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,8 +38,26 @@ class WebsiteInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's socket.io blueprint around the guarded handler."""
-        return super().blueprint(guard_handler(on_new_message))
+        """Rasa's socket.io blueprint around the guarded handler.
+
+        Rasa 3.6 calls ``sio.enter_room()`` without ``await``; in python-socketio 5.x it
+        is a coroutine, so the browser never joined its session's room and replies sent
+        to the session (every bot message, every staff reply) were lost. The
+        ``session_request`` handler is replaced by one that awaits it.
+        """
+        bp = super().blueprint(guard_handler(on_new_message))
+        sio = self.sio
+        assert sio is not None
+
+        async def session_request(sid: str, data: dict[str, Any] | None) -> None:
+            data = dict(data or {})
+            session_id = data.get("session_id") or uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        sio.on("session_request", namespace=self.namespace)(session_request)
+        return bp
 
     def get_output_channel(self) -> OutputChannel | None:
         """The channel for pushes (staff replies through Rasa's HTTP API)."""

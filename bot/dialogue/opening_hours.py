@@ -90,11 +90,11 @@ def _clip(day: DayHours, part: str | None) -> tuple[tuple[time, time], ...]:
     return tuple((max(a, lo), min(b, hi)) for a, b in day.intervals if a < hi and b > lo)
 
 
-def _next_opening_text(schedule: OfficeSchedule, after: datetime) -> str:
+def _next_opening_text(schedule: OfficeSchedule, after: datetime, today: date) -> str:
     nxt = schedule.next_opening(after)
     if nxt is None:
         return "In den nächsten Wochen sind keine Öffnungszeiten eingetragen."
-    label = _day_label(nxt.date(), after.date())
+    label = _day_label(nxt.date(), today)
     return f"Nächste Öffnung: {label}, {nxt:%H:%M} Uhr."
 
 
@@ -149,8 +149,8 @@ def _answer_when(
 ) -> None:
     visit = visit_info(office)
     today = now.date()
-    asks_now = when.now or (when.until_when and not when.days)
-    if asks_now and (not when.days or when.days == (today,)):
+    asks_now = when.now or (when.until_when and when.days in ((), (today,)))
+    if asks_now and when.days in ((), (today,)) and not when.part_of_day:
         day = schedule.day(today)
         if schedule.is_open(now):
             until = schedule.open_until(now)
@@ -162,12 +162,12 @@ def _answer_when(
                 visit=visit,
             )
         else:
-            reason = f" ({day.closed_reason})" if day.closed_reason else ""
+            reason = f" – {day.closed_reason}" if day.closed_reason else ""
             out.say(
                 "utter_opening_hours_now_closed",
                 office=office.name,
                 reason=reason,
-                next_opening=_next_opening_text(schedule, now),
+                next_opening=_next_opening_text(schedule, now, today),
                 notes=_notes([day]),
                 visit=visit,
             )
@@ -199,24 +199,27 @@ def _answer_when(
             office=office.name,
             label=label,
             reason=reason,
-            next_opening=_next_opening_text(schedule, max(start, now)),
+            next_opening=_next_opening_text(schedule, max(start, now), today),
             notes=_notes([day]),
             visit=visit,
         )
         return
     days = [schedule.day(d) for d in when.days] if when.days else schedule.week(today)
-    lines = "\n".join(_week_line(d) for d in days)
+    lines = "\n".join(_week_line(d, when.part_of_day) for d in days)
     out.say(
         "utter_opening_hours_week", office=office.name, lines=lines, notes=_notes(days), visit=visit
     )
 
 
-def _week_line(day: DayHours) -> str:
+def _week_line(day: DayHours, part: str | None = None) -> str:
     name = GERMAN_WEEKDAYS[day.day.weekday()][:2]
     prefix = f"{name} {day.day:%d.%m.}"
-    if day.intervals:
-        return f"{prefix}: {format_intervals(day.intervals)} Uhr"
-    return f"{prefix}: geschlossen ({day.closed_reason})"
+    intervals = _clip(day, part)
+    if intervals:
+        return f"{prefix}: {format_intervals(intervals)} Uhr"
+    if day.intervals and part:
+        return f"{prefix}: {part} geschlossen"
+    return f"{prefix}: geschlossen – {day.closed_reason}"
 
 
 def _other_office(knowledge: Knowledge, office: Office, term: str | None) -> Office | None:

@@ -15,6 +15,7 @@ from bot.knowledge.closures import (
     match_street,
 )
 from bot.knowledge.feed import Snapshot
+from bot.knowledge.matching import words
 from bot.knowledge.when import parse_when
 
 TOPIC = "road_closures"
@@ -26,7 +27,26 @@ def stand(snapshot: Snapshot) -> str:
     return f"{snapshot.fetched_at:%d.%m.%Y, %H:%M} Uhr"
 
 
-def format_item(c: Closure, *, with_street: bool) -> str:
+COMPASS_WORDS = {
+    "norden": "Norden", "nord": "Norden", "sueden": "Süden", "sued": "Süden",
+    "osten": "Osten", "ost": "Osten", "westen": "Westen", "west": "Westen",
+    "nordosten": "Nordosten", "nordwesten": "Nordwesten", "suedosten": "Südosten",
+    "suedwesten": "Südwesten", "innenstadt": "Zentrum", "zentrum": "Zentrum",
+    "stadtmitte": "Zentrum",
+}  # fmt: skip
+
+
+def mentioned_district(text: str, closures: list[Closure]) -> str | None:
+    """The district (or compass area) a message names, if any: "im Norden", "in Mitte"."""
+    tokens = set(words(text))
+    for district in sorted({c.district for c in closures if c.district}, key=len, reverse=True):
+        if set(words(district)) <= tokens:
+            return district
+    compass = sorted(tokens & set(COMPASS_WORDS))
+    return f"im {COMPASS_WORDS[compass[0]]}" if compass else None
+
+
+def format_item(c: Closure, now: datetime, *, with_street: bool) -> str:
     """One closure as a chat line: type, section, period, reason and detour."""
     head = c.severity if c.severity and c.severity != "keine Sperrung" else c.kind
     if c.severity and c.kind and c.kind not in head:
@@ -37,11 +57,11 @@ def format_item(c: Closure, *, with_street: bool) -> str:
     if c.section:
         where.append(c.section)
     if c.direction and c.direction.lower() not in ("beidseitig", "beide richtungen"):
-        where.append(f"Richtung {c.direction}")
+        where.append(c.direction)  # the feed's own words: "stadteinwärts", "Richtung Innenstadt"
     line = f"• {head}"
     if where:
         line += ", " + ", ".join(where)
-    line += f": {format_period(c)}."
+    line += f": {format_period(c, now)}."
     if c.description:
         line += f" {c.description.strip()}"
     return line
@@ -93,7 +113,7 @@ def answer(
             out.say("utter_closures_street_none", street=label, stand=stand(snapshot))
             return out
         count = "1 Meldung" if len(hits) == 1 else f"{len(hits)} Meldungen"
-        items = "\n".join(format_item(c, with_street=False) for c in hits)
+        items = "\n".join(format_item(c, now, with_street=False) for c in hits)
         out.say(
             "utter_closures_street", street=label, count=count, items=items, stand=stand(snapshot)
         )
@@ -113,14 +133,14 @@ def answer(
     hits = in_period(closures, *period) if period else current_and_upcoming(closures, now)
     if not period:
         hits = [c for c in hits if c.valid_from is None or c.valid_from <= now]
-    area = in_district(hits, text)
-    title = _title(when.label if period else None, area is not None)
-    if area is not None:
-        hits = area
+    district = mentioned_district(text, closures)
+    title = _title(when.label if period else None, district)
+    if district is not None:
+        hits = in_district(hits, district)
     if not hits:
         out.say("utter_closures_list_none", title=title, stand=stand(snapshot))
         return out
-    items = "\n".join(format_item(c, with_street=True) for c in hits[:MAX_ITEMS])
+    items = "\n".join(format_item(c, now, with_street=True) for c in hits[:MAX_ITEMS])
     rest = len(hits) - MAX_ITEMS
     more = (
         f"\n… und {rest} weitere. Fragen Sie gern nach einer bestimmten Straße." if rest > 0 else ""
@@ -134,8 +154,10 @@ def _district_suffix(hits: list[Closure]) -> str:
     return f" ({', '.join(districts)})" if districts else ""
 
 
-def _title(period_label: str | None, area: bool) -> str:
-    where = " in diesem Gebiet" if area else ""
+def _title(period_label: str | None, district: str | None) -> str:
+    where = ""
+    if district:
+        where = f" {district}" if district.startswith("im ") else f" in {district}"
     if period_label:
         return f"Sperrungen und Baustellen{where} {period_label}:"
     return f"Aktuelle Sperrungen und Baustellen{where}:"

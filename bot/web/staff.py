@@ -8,7 +8,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any
@@ -41,7 +41,7 @@ REASON_LABELS = {
     "complain": "Beschwerde",
     "emergency": "Notfall",
 }
-Handler = Callable[..., Awaitable[HTTPResponse]]
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
 # --- sessions ---------------------------------------------------------------------------

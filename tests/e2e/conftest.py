@@ -23,10 +23,16 @@ from typing import Any
 
 import pytest
 
+from tests.recorder import Recorder, start_recorder
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "buergerservice.tar.gz"
 FIXED_NOW = "2026-11-23T10:00:00+01:00"
 START_TIMEOUT = 300
+FB_VERIFY = "test-verify-token"
+FB_SECRET = "test-app-secret"
+TELEGRAM_TOKEN = "123456:TEST-token-for-the-local-recorder"
+TELEGRAM_SECRET = "test-telegram-secret"
 
 
 def free_port() -> int:
@@ -54,6 +60,7 @@ class Stack:
     bot_api_token: str
     handoff_api_token: str
     process: subprocess.Popen[bytes]
+    platforms: Recorder
     health_codes: list[int] = field(default_factory=list)
     startup_seconds: float = 0.0
 
@@ -132,6 +139,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not MODEL.exists():
         pytest.skip("no trained model: run `make train` (make test does it)")
     state = tmp_path_factory.mktemp("state")
+    platforms = start_recorder()
     ports = [free_port() for _ in range(3)]
     env = dict(os.environ)
     env.update(
@@ -144,6 +152,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         HANDOFF_API_TOKEN="test-handoff-token",
         BOT_FIXED_NOW=FIXED_NOW,
         LOG_LEVEL="INFO",
+        # messengers on, their platforms replaced by the local recorder
+        FACEBOOK_VERIFY_TOKEN=FB_VERIFY,
+        FACEBOOK_APP_SECRET=FB_SECRET,
+        FACEBOOK_PAGE_ACCESS_TOKEN="test-page-token",
+        FACEBOOK_GRAPH_URL=platforms.url,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        TELEGRAM_BOT_NAME="musterstadt_bot",
+        TELEGRAM_WEBHOOK_URL="https://buergerservice.example/webhooks/telegram/webhook",
+        TELEGRAM_SECRET_TOKEN=TELEGRAM_SECRET,
+        TELEGRAM_API_URL=platforms.url,
+        JOB_INTERVAL_SECONDS="2",
     )
     for var in ("TRACKER_STORE_URL", "HANDOFF_DB_URL", "LOCK_STORE_URL", "CLOSURES_FEED_URL"):
         env.pop(var, None)
@@ -157,7 +176,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    s = Stack(ports[0], ports[1], ports[2], state, "test-api-token", "test-handoff-token", proc)
+    s = Stack(
+        ports[0], ports[1], ports[2], state, "test-api-token", "test-handoff-token", proc, platforms
+    )
     try:
         _wait_healthy(s)
         s.startup_seconds = time.monotonic() - started
@@ -170,5 +191,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail("the supervisor did not stop within 40 s of SIGTERM")
+        platforms.server.shutdown()
         still = [p for p in ports if port_open(p)]
         assert not still, f"ports still open after SIGTERM: {still}"

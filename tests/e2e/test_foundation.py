@@ -57,8 +57,9 @@ def test_bot_challenge_discloses_automation(stack):
 
 def test_capabilities_offer_the_three_topics(stack):
     replies = stack.chat("foundation-cap", "Was kannst du alles?")
-    assert "Öffnungszeiten" in replies[0]["text"]
-    assert len(replies[0]["buttons"]) == 3
+    assert "wann ein Amt geöffnet hat" in replies[0]["text"]
+    titles = [b["title"] for b in replies[0]["buttons"]]
+    assert titles == ["Öffnungszeiten", "Wer ist zuständig?", "Straßensperrungen"]
 
 
 def test_out_of_scope_is_polite_and_says_what_it_can_do(stack):

@@ -97,11 +97,14 @@ async def test_wrong_password_is_refused_and_audited(settings):
 
 
 async def test_session_cookie_is_httponly_and_strict(settings):
-    async with running_app(settings) as web, web.http.post(
-        f"{web.url}/staff/login",
-        data={"username": "anna", "password": PASSWORD},
-        allow_redirects=False,
-    ) as resp:
+    async with (
+        running_app(settings) as web,
+        web.http.post(
+            f"{web.url}/staff/login",
+            data={"username": "anna", "password": PASSWORD},
+            allow_redirects=False,
+        ) as resp,
+    ):
         cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/staff" in cookie
 

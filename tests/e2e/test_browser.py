@@ -1,0 +1,162 @@
+"""The two web pages in a real browser: Debian's chromium driven by Playwright.
+
+A citizen chats on the website (three kinds of question, a button, a reload, keyboard
+only), hands a case over, and sees the reply a member of staff types in the inbox; the
+staff member hands the conversation back and the assistant answers again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+pytestmark = [pytest.mark.stack, pytest.mark.browser]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+STAFF_PASSWORD = "browser-test-passwort"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (scripts/ensure-chromium.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def staff_account(stack) -> str:
+    env = dict(os.environ, STATE_DIR=str(stack.state_dir), STAFF_PASSWORD=STAFF_PASSWORD)
+    env.pop("HANDOFF_DB_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "user", "sabine", "--role", "staff"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    return "sabine"
+
+
+def wait_for_message(page, selector: str, text: str, timeout: float = 30_000) -> None:
+    """Waits until a chat message matching ``selector`` contains ``text``."""
+    page.wait_for_function(
+        "([sel, t]) => [...document.querySelectorAll(sel)].some(li => li.innerText.includes(t))",
+        arg=[selector, text],
+        timeout=timeout,
+    )
+
+
+def ask(page, text: str, expect: str, timeout: float = 30_000) -> str:
+    before = page.locator("#chat-log li").count()
+    page.fill("#chat-input", text)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "([n, t]) => { const items = [...document.querySelectorAll('#chat-log li')].slice(n);"
+        " return items.some(li => li.innerText.includes(t)); }",
+        arg=[before, expect],
+        timeout=timeout,
+    )
+    return "\n".join(page.locator("#chat-log li").all_inner_texts()[before:])
+
+
+def test_website_chat_three_topics_button_reload_keyboard(stack, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{stack.web}/")
+    assert "automatisierten Assistenten" in page.inner_text("#chat-notice")
+    assert page.get_attribute("#chat-log", "aria-live") == "polite"
+    page.wait_for_selector("#chat-log li.msg.bot", timeout=30_000)  # greeting on open
+
+    answer = ask(page, "Wann hat das Standesamt am Donnerstag geöffnet?", "Standesamt")
+    assert "08:30–12:00" in answer
+    answer = ask(page, "Wo melde ich meinen Hund an?", "Steueramt")
+    assert "96,00 EUR" in answer
+    answer = ask(page, "Ist die Brückenstraße gesperrt?", "Brückenstraße")
+    assert "Vollsperrung" in answer and "Stand:" in answer
+
+    # a button from the domain renders as a button and works
+    ask(page, "Was kannst du?", "Öffnungszeiten")
+    before = page.locator("#chat-log li").count()
+    page.locator("#chat-log li.msg.bot button", has_text="Straßensperrungen").last.click()
+    page.wait_for_function(
+        f"document.querySelectorAll('#chat-log li').length > {before + 1}", timeout=30_000
+    )
+
+    # links are clickable
+    ask(page, "Wo beantrage ich einen Personalausweis?", "Termin")
+    assert (
+        page.locator("#chat-log a[href='https://termine.musterstadt.de/buergerbuero']").count() >= 1
+    )
+
+    # the conversation survives a reload
+    count = page.locator("#chat-log li").count()
+    page.reload()
+    page.wait_for_selector("#chat-log li")
+    assert page.locator("#chat-log li").count() == count
+    page.screenshot(path=str(stack.state_dir / "website.png"), full_page=True)
+
+    # keyboard only: Tab to the input, type, Enter
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement && document.activeElement.getAttribute('href')")
+    assert focused == "#main"  # skip link first
+    page.focus("#chat-input")
+    page.keyboard.type("danke")
+    page.keyboard.press("Enter")
+    wait_for_message(page, "#chat-log li.msg.bot", "Gern geschehen")
+    context.close()
+
+
+def test_handoff_reply_in_inbox_reaches_website_and_hand_back(stack, browser, staff_account):
+    citizen = browser.new_context(locale="de-DE").new_page()
+    citizen.goto(f"{stack.web}/")
+    citizen.wait_for_selector("#chat-log li.msg.bot", timeout=30_000)
+    answer = ask(citizen, "Ich möchte mit einem Menschen sprechen", "weitergeben")
+    assert "Mitarbeiter" in answer
+    answer = ask(citizen, "Ja", "Vorgangsnummer")
+    reference = re.search(r"MS-[A-Z0-9]{4}-[A-Z0-9]{4}", answer)
+    assert reference, answer
+    ref = reference.group(0)
+
+    staff = browser.new_context(locale="de-DE").new_page()
+    staff.goto(f"{stack.web}/staff/")
+    staff.fill("#username", staff_account)
+    staff.fill("#password", STAFF_PASSWORD)
+    staff.click("button[type=submit]")
+    staff.wait_for_selector(f"tr[data-reference='{ref}']")
+    staff.click(f"text={ref}")
+    staff.wait_for_selector("#reply-text")
+    assert "Ich möchte mit einem Menschen sprechen" in staff.inner_text(".transcript")
+    staff.fill(
+        "#reply-text", "Guten Tag, hier ist Frau Sommer vom Bürgerbüro. Wie kann ich helfen?"
+    )
+    staff.click("text=Antwort senden")
+    staff.wait_for_selector("text=Antwort gesendet.")
+
+    wait_for_message(citizen, "#chat-log li.msg.staff", "Frau Sommer")
+    staff.screenshot(path=str(stack.state_dir / "inbox.png"), full_page=True)
+
+    staff.click("text=Zurückgeben")
+    staff.wait_for_selector("text=an den Assistenten zurückgegeben")
+    wait_for_message(citizen, "#chat-log li", "wieder mit dem digitalen Assistenten")
+    answer = ask(citizen, "Wann hat das Fundbüro geöffnet?", "Fundbüro")
+    assert "09:00–12:00" in answer

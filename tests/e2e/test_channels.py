@@ -1,0 +1,247 @@
+"""Website socket.io and the messenger webhooks, replayed with real-shaped payloads.
+
+The payloads are those of tests/data/connectors/ (from ../shared/real-data/). Only the
+platforms' outbound APIs are replaced, by the local recorder (tests/recorder.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.e2e.conftest import FB_SECRET, FB_VERIFY, TELEGRAM_SECRET
+
+pytestmark = pytest.mark.stack
+DATA = Path(__file__).resolve().parents[1] / "data" / "connectors"
+FB = json.loads((DATA / "facebook_messenger_webhook_shapes.json").read_text())
+TG = json.loads((DATA / "telegram_update_shapes_de.json").read_text())
+TG_OFFICIAL = json.loads((DATA / "telegram_update_text_official_sample.json").read_text())
+
+
+def fb_payload(shape: str, psid: str) -> bytes:
+    raw = json.dumps(FB[shape]).replace("<PSID>", psid).replace("<PAGE_ID>", "page-1")
+    return raw.encode()
+
+
+def fb_post(stack, body: bytes, signature: str | None = "valid") -> int:
+    headers = {"Content-Type": "application/json"}
+    if signature == "valid":
+        digest = hmac.new(FB_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        headers["X-Hub-Signature-256"] = f"sha256={digest}"
+    elif signature == "sha1-only":
+        digest = hmac.new(FB_SECRET.encode(), body, hashlib.sha1).hexdigest()
+        headers["X-Hub-Signature"] = f"sha1={digest}"
+    elif signature:
+        headers["X-Hub-Signature-256"] = signature
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"{stack.rasa}/webhooks/facebook/webhook", data=body, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def tg_post(stack, update: dict[str, Any], secret: str | None = TELEGRAM_SECRET) -> int:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    status, _ = stack.request(
+        "POST", f"{stack.rasa}/webhooks/telegram/webhook", update, headers=headers
+    )
+    return status
+
+
+def tg_update(shape: str, chat_id: int) -> dict[str, Any]:
+    update = copy.deepcopy(TG[shape])
+    for key in ("message", "edited_message"):
+        if key in update:
+            update[key]["chat"]["id"] = chat_id
+    if "callback_query" in update:
+        update["callback_query"]["message"]["chat"]["id"] = chat_id
+        update["callback_query"]["from"]["id"] = chat_id
+    return update
+
+
+# --- Facebook ---------------------------------------------------------------------------
+
+
+def test_facebook_verification_handshake(stack):
+    ok, body = stack.request(
+        "GET",
+        f"{stack.rasa}/webhooks/facebook/webhook?hub.mode=subscribe&hub.challenge=1158201444"
+        f"&hub.verify_token={FB_VERIFY}",
+    )
+    assert (ok, str(body)) == (200, "1158201444")
+    bad, _ = stack.request(
+        "GET", f"{stack.rasa}/webhooks/facebook/webhook?hub.challenge=1&hub.verify_token=x"
+    )
+    assert bad == 403
+
+
+@pytest.mark.parametrize("signature", [None, "sha256=" + "0" * 64, "sha1-only", "garbage"])
+def test_facebook_forged_webhooks_get_403_and_nothing_is_processed(stack, signature):
+    psid = f"fb-forged-{abs(hash(signature)) % 10_000}"
+    assert fb_post(stack, fb_payload("text_message", psid), signature) == 403
+    assert stack.platforms.texts("facebook", psid) == []
+
+
+def test_facebook_text_is_answered(stack):
+    psid = "fb-text-1"
+    assert fb_post(stack, fb_payload("text_message", psid)) == 200
+    texts = stack.platforms.wait_for("facebook", psid, 1)
+    assert any("Müllerstraße" in t for t in texts), texts
+
+
+def test_facebook_quick_reply_and_postback_payloads(stack):
+    psid = "fb-qr-1"
+    assert fb_post(stack, fb_payload("quick_reply", psid)) == 200
+    texts = stack.platforms.wait_for("facebook", psid, 1)
+    assert any("Bürgerbüro Mitte" in t for t in texts), texts
+    psid2 = "fb-postback-1"
+    assert fb_post(stack, fb_payload("postback", psid2)) == 200
+    assert stack.platforms.wait_for("facebook", psid2, 1)
+
+
+def test_facebook_image_gets_text_only_notice(stack):
+    psid = "fb-image-1"
+    assert fb_post(stack, fb_payload("image_attachment", psid)) == 200
+    texts = stack.platforms.wait_for("facebook", psid, 1)
+    assert any("Textnachrichten" in t for t in texts), texts
+
+
+def test_facebook_echo_is_ignored(stack):
+    before = len(stack.platforms.calls)
+    body = fb_payload("echo_ignored", "fb-echo-1")
+    assert fb_post(stack, body) == 200
+    assert stack.platforms.texts("facebook", "page-1") == []
+    assert (
+        len(
+            [
+                c
+                for c in stack.platforms.calls[before:]
+                if "me/messages" in c.path and "message" in c.body
+            ]
+        )
+        == 0
+    )
+
+
+# --- Telegram ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("secret", [None, "wrong-secret", ""])
+def test_telegram_forged_webhooks_get_403(stack, secret):
+    assert tg_post(stack, tg_update("text_message", 900001), secret) == 403
+    assert stack.platforms.texts("telegram", "900001") == []
+
+
+def test_telegram_registers_webhook_with_secret(stack):
+    calls = [c for c in stack.platforms.calls if c.path.endswith("/setWebhook")]
+    assert calls, "setWebhook was not called at start-up"
+    assert calls[0].body.get("secret_token") == TELEGRAM_SECRET
+
+
+def test_telegram_text_is_answered(stack):
+    assert tg_post(stack, tg_update("text_message", 900002)) == 200
+    texts = stack.platforms.wait_for("telegram", "900002", 1)
+    assert any("Bürgerbüro Mitte" in t for t in texts), texts
+
+
+def test_telegram_official_sample_is_answered(stack):
+    update = copy.deepcopy(TG_OFFICIAL)
+    chat_id = update["message"]["chat"]["id"]
+    assert tg_post(stack, update) == 200
+    assert stack.platforms.wait_for("telegram", str(chat_id), 1)
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ("edited_message", "Standesamt"),
+        ("callback_query", "Bürgerbüro Mitte"),
+        ("location", "Textnachrichten"),
+        ("sticker_ignored", "Textnachrichten"),
+    ],
+)
+def test_telegram_payload_shapes(stack, shape, expected):
+    chat_id = 900100 + list(TG).index(shape)
+    assert tg_post(stack, tg_update(shape, chat_id)) == 200
+    texts = stack.platforms.wait_for("telegram", str(chat_id), 1)
+    assert any(expected in t for t in texts), texts
+
+
+def test_telegram_personal_data_switches_channel_and_says_why(stack):
+    update = tg_update("text_message", 900200)
+    update["message"]["text"] = "Meine Steuer-ID ist 86095742719, bitte ändern Sie meine Adresse"
+    assert tg_post(stack, update) == 200
+    texts = " ".join(stack.platforms.wait_for("telegram", "900200", 2))
+    assert "Aus Datenschutzgründen" in texts and "Telegram" in texts
+    assert "86095742719" not in texts
+    status, tickets = stack.request(
+        "GET",
+        f"{stack.web}/api/handoffs?sender_id=900200",
+        headers={"Authorization": f"Bearer {stack.handoff_api_token}"},
+    )
+    assert status == 200 and len(tickets) == 1
+    assert tickets[0]["reason"] == "personal_data" and tickets[0]["channel"] == "telegram"
+    assert tickets[0]["reference"] in texts
+
+
+# --- website socket.io ------------------------------------------------------------------
+
+
+async def _socket_turns(
+    url: str, messages: list[str], session_id: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    client = socketio.AsyncClient()
+    received: list[dict[str, Any]] = []
+    confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    @client.on("session_confirm")
+    async def on_confirm(data: Any) -> None:
+        confirmed.set_result(data if isinstance(data, str) else data["session_id"])
+
+    @client.on("bot_uttered")
+    async def on_bot(data: dict[str, Any]) -> None:
+        received.append(data)
+
+    await client.connect(url, socketio_path="/socket.io", transports=["websocket"])
+    await client.emit("session_request", {"session_id": session_id})
+    sid = await asyncio.wait_for(confirmed, 10)
+    for text in messages:
+        count = len(received)
+        await client.emit(
+            "user_uttered", {"message": text, "session_id": sid, "customData": {"language": "de"}}
+        )
+        for _ in range(300):
+            if len(received) > count:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+    await client.disconnect()
+    return sid, received
+
+
+def test_socketio_protocol_with_python_client(stack):
+    sid, received = asyncio.run(_socket_turns(stack.rasa, ["Hallo"]))
+    assert sid
+    assert "Guten Tag" in received[0]["text"]
+    assert [b["title"] for b in received[-1].get("quick_replies", received[-1].get("buttons", []))]
+
+
+def test_socketio_session_persists(stack):
+    sid, _ = asyncio.run(_socket_turns(stack.rasa, ["Wann hat das Standesamt geöffnet?"]))
+    sid2, received = asyncio.run(_socket_turns(stack.rasa, ["und am Samstag?"], session_id=sid))
+    assert sid2 == sid
+    assert any("Standesamt" in r.get("text", "") for r in received), received

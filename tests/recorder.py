@@ -1,0 +1,145 @@
+"""A local stand-in for the messenger platforms' outbound APIs (the edge of the machine).
+
+Records every request the assistant would have sent to Telegram's Bot API or Meta's
+Graph API and answers with the shape those APIs document, so that the real connector
+code runs unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Call:
+    """One recorded request."""
+
+    method: str
+    path: str
+    body: Any
+
+
+@dataclass
+class Recorder:
+    """The running server and what it received."""
+
+    server: ThreadingHTTPServer
+    calls: list[Call] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def texts(self, platform: str, recipient: str) -> list[str]:
+        """Texts sent to one recipient on one platform."""
+        out = []
+        with self.lock:
+            calls = list(self.calls)
+        for c in calls:
+            to_telegram = platform == "telegram" and c.path.endswith("/sendMessage")
+            if to_telegram and str(c.body.get("chat_id")) == str(recipient):
+                out.append(str(c.body.get("text", "")))
+            to_facebook = platform == "facebook" and c.path.endswith("/me/messages")
+            if to_facebook and str((c.body.get("recipient") or {}).get("id")) == str(recipient):
+                msg = c.body.get("message") or {}
+                text = msg.get("text") or (
+                    (msg.get("attachment") or {}).get("payload", {}).get("text")
+                )
+                if text:
+                    out.append(str(text))
+        return out
+
+    def wait_for(self, platform: str, recipient: str, count: int, timeout: float = 30) -> list[str]:
+        """Waits until at least ``count`` texts reached the recipient."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            texts = self.texts(platform, recipient)
+            if len(texts) >= count:
+                return texts
+            time.sleep(0.1)
+        return self.texts(platform, recipient)
+
+
+def _parse(raw: bytes, content_type: str) -> Any:
+    if not raw:
+        return {}
+    if "json" in content_type:
+        return json.loads(raw)
+    if "x-www-form-urlencoded" in content_type:
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(raw.decode()))
+    if "multipart/form-data" in content_type:
+        # aiogram posts form data; keep the simple text fields
+        import email.parser
+        import email.policy
+
+        msg = email.parser.BytesParser(policy=email.policy.default).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+        )
+        fields = {}
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            fields[str(name)] = (
+                part.get_content().strip() if part.get_content_type() == "text/plain" else ""
+            )
+        return fields
+    return {"raw": raw.decode(errors="replace")}
+
+
+def start_recorder() -> Recorder:
+    """Starts the recorder on a free loopback port."""
+    holder: dict[str, Recorder] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = _parse(self.rfile.read(length), self.headers.get("Content-Type") or "")
+            rec = holder["r"]
+            path = self.path.split("?", 1)[0]
+            with rec.lock:
+                rec.calls.append(Call("POST", path, body))
+            if "/bot" in path:  # Telegram Bot API
+                method = path.rsplit("/", 1)[-1]
+                if method == "sendMessage":
+                    result: Any = {
+                        "message_id": len(rec.calls),
+                        "date": 1700000000,
+                        "chat": {"id": int(str(body.get("chat_id", 0)) or 0), "type": "private"},
+                        "text": body.get("text", ""),
+                    }
+                elif method == "getMe":
+                    result = {
+                        "id": 1,
+                        "is_bot": True,
+                        "first_name": "Musterstadt",
+                        "username": "musterstadt_bot",
+                    }
+                else:
+                    result = True
+                payload = {"ok": True, "result": result}
+            else:  # Graph API
+                payload = {"recipient_id": "x", "message_id": f"m{len(rec.calls)}"}
+            data = json.dumps(payload).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    holder["r"] = Recorder(server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return holder["r"]
