@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entities, message_text
@@ -51,7 +51,10 @@ class ActionFallback(Action):
             dispatcher.utter_message(response="utter_fallback_offer_contact")
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")
-        return []
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        # Predicted by the policies (no rule fits the state): forget the message, as
+        # Rasa's own fallback does, so that the next prediction is to listen again.
+        return [] if intent in FALLBACK_INTENTS else [UserUtteranceReverted()]
 
 
 class ActionOutOfScope(Action):

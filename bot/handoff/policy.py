@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,15 @@ class HandoffConfig:
     routing: tuple[tuple[frozenset[str], str], ...] = ()
 
     @classmethod
-    def load(cls, path: Path) -> HandoffConfig:
-        """Reads handoff.yml (defaults where a key is missing)."""
+    def load(cls, path: Path, env: Mapping[str, str] | None = None) -> HandoffConfig:
+        """Reads handoff.yml (defaults where a key is missing).
+
+        ``HANDOFF_INTERIM_AFTER_HOURS`` in the environment overrides the interim delay.
+        """
         raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        env = os.environ if env is None else env
+        if env.get("HANDOFF_INTERIM_AFTER_HOURS"):
+            raw["interim_after_hours"] = float(env["HANDOFF_INTERIM_AFTER_HOURS"])
         return cls(
             trusted_channels=frozenset(raw.get("trusted_channels") or ["socketio", "rest"]),
             third_party_channels=dict(raw.get("third_party_channels") or {}),

@@ -149,7 +149,9 @@ def _word_score(word: str, m_words: Sequence[str]) -> float:
             # compound: "hundesteuer" / "hundeanmeldung" contain "hund"
             best = max(best, 92.0)
             continue
-        if len(word) >= 5 and len(w) >= 4:
+        if len(word) >= 5 and abs(len(w) - len(word)) <= 2:
+            # a typo, not another word: "Personalausweiß", but not "Genehmigung" for
+            # "Baugenehmigung"
             best = max(best, fuzz.ratio(word, w))
     return best
 

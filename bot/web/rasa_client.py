@@ -56,6 +56,9 @@ class RasaClient:
                 {"event": "slot", "name": "handoff_stage", "value": None},
                 {"event": "slot", "name": "handoff_reason", "value": None},
                 {"event": "bot", "text": text, "metadata": {"staff": False}},
+                # A paused conversation ended without action_listen; without it no rule
+                # would match the citizen's next message.
+                {"event": "action", "name": "action_listen"},
             ],
         )
 

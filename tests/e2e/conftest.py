@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.recorder import Recorder, start_recorder
+from tests.smtp import Mailbox, start_smtp
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "buergerservice.tar.gz"
@@ -61,6 +62,7 @@ class Stack:
     handoff_api_token: str
     process: subprocess.Popen[bytes]
     platforms: Recorder
+    mailbox: Mailbox
     health_codes: list[int] = field(default_factory=list)
     startup_seconds: float = 0.0
 
@@ -140,6 +142,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.skip("no trained model: run `make train` (make test does it)")
     state = tmp_path_factory.mktemp("state")
     platforms = start_recorder()
+    smtp, mailbox = start_smtp()
     ports = [free_port() for _ in range(3)]
     env = dict(os.environ)
     env.update(
@@ -163,6 +166,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         TELEGRAM_SECRET_TOKEN=TELEGRAM_SECRET,
         TELEGRAM_API_URL=platforms.url,
         JOB_INTERVAL_SECONDS="2",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(smtp.port),
+        SMTP_FROM="buergerservice@musterstadt.de",
+        HANDOFF_INTERIM_AFTER_HOURS="0",  # the clock is frozen: interim at the next job round
     )
     for var in ("TRACKER_STORE_URL", "HANDOFF_DB_URL", "LOCK_STORE_URL", "CLOSURES_FEED_URL"):
         env.pop(var, None)
@@ -177,7 +184,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         start_new_session=True,
     )
     s = Stack(
-        ports[0], ports[1], ports[2], state, "test-api-token", "test-handoff-token", proc, platforms
+        ports[0],
+        ports[1],
+        ports[2],
+        state,
+        "test-api-token",
+        "test-handoff-token",
+        proc,
+        platforms,
+        mailbox,
     )
     try:
         _wait_healthy(s)
@@ -192,5 +207,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             os.killpg(proc.pid, signal.SIGKILL)
             pytest.fail("the supervisor did not stop within 40 s of SIGTERM")
         platforms.server.shutdown()
+        smtp.stop()
         still = [p for p in ports if port_open(p)]
         assert not still, f"ports still open after SIGTERM: {still}"

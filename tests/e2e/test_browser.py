@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -57,26 +58,29 @@ def staff_account(stack) -> str:
     return "sabine"
 
 
-def wait_for_message(page, selector: str, text: str, timeout: float = 30_000) -> None:
-    """Waits until a chat message matching ``selector`` contains ``text``."""
-    page.wait_for_function(
-        "([sel, t]) => [...document.querySelectorAll(sel)].some(li => li.innerText.includes(t))",
-        arg=[selector, text],
-        timeout=timeout,
-    )
+def wait_for_message(page, selector: str, text: str, timeout: float = 30.0, start: int = 0) -> str:
+    """Waits until a chat message matching ``selector`` (from index ``start``) contains
+    ``text``. Polls with locators: the page's CSP forbids the eval that
+    ``wait_for_function`` would need, and that is how it should be."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        texts = page.locator(selector).all_inner_texts()[start:]
+        if any(text in t for t in texts):
+            page.wait_for_timeout(300)  # the rest of a multi-part answer
+            return "\n".join(page.locator(selector).all_inner_texts()[start:])
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no message with {text!r} in {selector}: {texts}")
 
 
-def ask(page, text: str, expect: str, timeout: float = 30_000) -> str:
-    before = page.locator("#chat-log li").count()
+BOT = "#chat-log li.msg.bot, #chat-log li.msg.staff"
+
+
+def ask(page, text: str, expect: str, timeout: float = 30.0) -> str:
+    """Types a question, presses Enter, waits for an answer containing ``expect``."""
+    before = page.locator(BOT).count()
     page.fill("#chat-input", text)
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "([n, t]) => { const items = [...document.querySelectorAll('#chat-log li')].slice(n);"
-        " return items.some(li => li.innerText.includes(t)); }",
-        arg=[before, expect],
-        timeout=timeout,
-    )
-    return "\n".join(page.locator("#chat-log li").all_inner_texts()[before:])
+    return wait_for_message(page, BOT, expect, timeout, start=before)
 
 
 def test_website_chat_three_topics_button_reload_keyboard(stack, browser):
@@ -96,11 +100,9 @@ def test_website_chat_three_topics_button_reload_keyboard(stack, browser):
 
     # a button from the domain renders as a button and works
     ask(page, "Was kannst du?", "Öffnungszeiten")
-    before = page.locator("#chat-log li").count()
+    before = page.locator(BOT).count()
     page.locator("#chat-log li.msg.bot button", has_text="Straßensperrungen").last.click()
-    page.wait_for_function(
-        f"document.querySelectorAll('#chat-log li').length > {before + 1}", timeout=30_000
-    )
+    wait_for_message(page, BOT, "Aktuelle Sperrungen", start=before)
 
     # links are clickable
     ask(page, "Wo beantrage ich einen Personalausweis?", "Termin")
@@ -120,9 +122,10 @@ def test_website_chat_three_topics_button_reload_keyboard(stack, browser):
     focused = page.evaluate("document.activeElement && document.activeElement.getAttribute('href')")
     assert focused == "#main"  # skip link first
     page.focus("#chat-input")
+    before = page.locator(BOT).count()
     page.keyboard.type("danke")
     page.keyboard.press("Enter")
-    wait_for_message(page, "#chat-log li.msg.bot", "Gern geschehen")
+    wait_for_message(page, BOT, "Gern geschehen", start=before)
     context.close()
 
 
@@ -149,14 +152,43 @@ def test_handoff_reply_in_inbox_reaches_website_and_hand_back(stack, browser, st
     staff.fill(
         "#reply-text", "Guten Tag, hier ist Frau Sommer vom Bürgerbüro. Wie kann ich helfen?"
     )
-    staff.click("text=Antwort senden")
+    staff.click('button:has-text("Antwort senden")')
     staff.wait_for_selector("text=Antwort gesendet.")
 
     wait_for_message(citizen, "#chat-log li.msg.staff", "Frau Sommer")
     staff.screenshot(path=str(stack.state_dir / "inbox.png"), full_page=True)
 
-    staff.click("text=Zurückgeben")
+    staff.click('button:has-text("Zurückgeben")')
     staff.wait_for_selector("text=an den Assistenten zurückgegeben")
     wait_for_message(citizen, "#chat-log li", "wieder mit dem digitalen Assistenten")
     answer = ask(citizen, "Wann hat das Fundbüro geöffnet?", "Fundbüro")
     assert "09:00–12:00" in answer
+
+
+def test_telegram_case_staff_reply_typed_in_browser_reaches_telegram(stack, browser, staff_account):
+    from tests.e2e.test_channels import tg_post, tg_update
+
+    chat_id = 900300
+    update = tg_update("text_message", chat_id)
+    update["message"]["text"] = "Ich möchte bitte mit einem Mitarbeiter sprechen"
+    assert tg_post(stack, update) == 200
+    assert any("weitergeben" in t for t in stack.platforms.wait_for("telegram", str(chat_id), 2))
+    update["message"]["text"] = "ja"
+    update["update_id"] += 1
+    assert tg_post(stack, update) == 200
+    texts = stack.platforms.wait_for("telegram", str(chat_id), 3)
+    reference = re.search(r"MS-[A-Z0-9]{4}-[A-Z0-9]{4}", " ".join(texts))
+    assert reference, texts
+
+    staff = browser.new_context(locale="de-DE").new_page()
+    staff.goto(f"{stack.web}/staff/login")
+    staff.fill("#username", staff_account)
+    staff.fill("#password", STAFF_PASSWORD)
+    staff.click("button[type=submit]")
+    staff.goto(f"{stack.web}/staff/tickets/{reference.group(0)}")
+    staff.fill("#reply-text", "Guten Tag, wir rufen Sie morgen zurück.")
+    staff.click('button:has-text("Antwort senden")')
+    staff.wait_for_selector("text=Antwort gesendet.")
+    texts = stack.platforms.wait_for("telegram", str(chat_id), 4)
+    assert any("wir rufen Sie morgen zurück" in t for t in texts), texts
+    assert any(t.startswith("Nachricht vom Bürgerservice") for t in texts)

@@ -1,0 +1,90 @@
+"""Handoff end to end: reasons, consent, tickets, staff e-mail, interim message."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.stack
+IBAN = "DE89 3704 0044 0532 0130 00"
+
+
+def sender(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def tickets_of(stack, sender_id: str) -> list[dict]:
+    status, body = stack.request(
+        "GET",
+        f"{stack.web}/api/handoffs?sender_id={sender_id}",
+        headers={"Authorization": f"Bearer {stack.handoff_api_token}"},
+    )
+    assert status == 200
+    return body
+
+
+def test_personal_data_on_website_explains_asks_consent_and_never_echoes(stack):
+    s = sender("ho-iban")
+    text = stack.say(s, f"Meine IBAN ist {IBAN}, wann hat das Steueramt auf?")
+    assert "persönliche Daten" in text and "weitergeben" in text
+    assert "3704" not in text and "DE89" not in text
+    created = stack.say(s, "ja")
+    assert "Vorgangsnummer" in created
+    [ticket] = tickets_of(stack, s)
+    assert ticket["reason"] == "personal_data" and ticket["channel"] == "rest"
+    assert ticket["office"] == "steueramt"
+
+
+def test_declined_consent_gives_contact_and_creates_nothing(stack):
+    s = sender("ho-decline")
+    assert "weitergeben" in stack.say(s, "Wurde mein Antrag auf Wohngeld schon bearbeitet?")
+    text = stack.say(s, "nein")
+    assert "ich gebe nichts weiter" in text and "Telefon" in text
+    assert tickets_of(stack, s) == []
+
+
+def test_emergency_numbers_come_first(stack):
+    replies = stack.chat(sender("ho-112"), "Hilfe, bei uns im Haus brennt es!")
+    assert "112" in replies[0]["text"]
+
+
+def test_ticket_mail_and_one_interim_message(stack):
+    s = sender("ho-mail")
+    stack.say(s, "Ich möchte mit einem Menschen sprechen")
+    created = stack.say(s, "ja")
+    [ticket] = tickets_of(stack, s)
+    assert ticket["reference"] in created
+    deadline = time.monotonic() + 30
+    mails = []
+    while time.monotonic() < deadline and not mails:
+        mails = [m for m in stack.mailbox.messages if ticket["reference"] in m["Subject"]]
+        time.sleep(0.5)
+    assert mails, "no notification e-mail"
+    assert mails[0]["To"] == "buergerbuero@musterstadt.de"
+    assert "Menschen" not in mails[0].get_payload()  # no conversation content in e-mails
+
+    def interim_count() -> int:
+        _, tracker = stack.request(
+            "GET", f"{stack.rasa}/conversations/{s}/tracker?token={stack.bot_api_token}"
+        )
+        return sum(
+            1
+            for e in tracker["events"]
+            if e["event"] == "bot" and "an Ihrem Anliegen dran" in (e.get("text") or "")
+        )
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and interim_count() == 0:
+        time.sleep(0.5)
+    assert interim_count() == 1
+    time.sleep(5)  # two more job rounds: still once
+    assert interim_count() == 1
+
+
+def test_conversation_is_paused_while_staff_work_on_it(stack):
+    s = sender("ho-pause")
+    stack.say(s, "Ich möchte mit einem Menschen sprechen")
+    stack.say(s, "ja")
+    assert stack.chat(s, "Hallo, ist da jemand?") == []  # no bot answer while paused
