@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lock run train validate test test-unit test-conversations test-nlu lint format bench audit user clean
+.PHONY: help install lock run train validate test test-unit test-conversations test-nlu lint format bench audit user maintenance-on maintenance-off clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ audit: install ## known vulnerabilities in the locked dependencies (pip-audit)
 
 user: install ## create a staff account: make user NAME=anna ROLE=staff|trainer|admin OFFICE=standesamt
 	$(PY) -m bot.cli user $(NAME) --role $(or $(ROLE),staff) $(if $(OFFICE),--office $(OFFICE))
+
+maintenance-on: install ## every message gets the maintenance notice (no restart)
+	$(PY) -m bot.cli maintenance on
+
+maintenance-off: install ## back to normal
+	$(PY) -m bot.cli maintenance off
 
 clean: ## remove models, caches and var/ (keeps .venv)
 	rm -rf models var reports .pytest_cache .mypy_cache .ruff_cache data/nlu/generated

@@ -306,6 +306,21 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_maintenance(args: argparse.Namespace) -> int:
+    """Switches maintenance mode on or off for the running assistant (no restart)."""
+    from bot.channels.guard import maintenance_flag
+
+    os.environ.setdefault("STATE_DIR", str(Settings.from_env().state_dir))
+    flag = maintenance_flag()
+    if args.state == "on":
+        flag.parent.mkdir(parents=True, exist_ok=True)
+        flag.write_text("on\n")
+    elif flag.exists():
+        flag.unlink()
+    print(f"maintenance mode {'on' if flag.exists() else 'off'} ({flag})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="buergerbot", description=__doc__)
@@ -324,6 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--role", choices=["staff", "trainer", "admin"], default="staff")
     p.add_argument("--office", default=None, help="office id the account belongs to")
     p.set_defaults(func=cmd_user)
+    p = sub.add_parser("maintenance", help="maintenance notice for every message: on|off")
+    p.add_argument("state", choices=["on", "off"])
+    p.set_defaults(func=cmd_maintenance)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

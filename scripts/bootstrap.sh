@@ -48,9 +48,11 @@ if [ "$want" != "$have" ]; then
   echo "==> installing locked dependencies (first time: about 2 minutes, 2.7 GB)"
   start=$(date +%s)
   # --no-deps: the lock is complete; nothing may be resolved again at install time.
-  "$VENV/bin/python" -m pip install --quiet --upgrade "pip<25"
-  "$VENV/bin/python" -m pip install --quiet --no-deps -r requirements.lock
-  "$VENV/bin/python" -m pip install --quiet --no-deps -e .
+  # (this machine's pip.conf may name local mirrors that do not exist: drop that noise)
+  quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+  quiet "$VENV/bin/python" -m pip install --quiet --upgrade "pip<25"
+  quiet "$VENV/bin/python" -m pip install --quiet --no-deps -r requirements.lock
+  quiet "$VENV/bin/python" -m pip install --quiet --no-deps -e .
   "$VENV/bin/python" -m pip check
   echo "$want" > "$STAMP"
   echo "==> dependencies installed in $(( $(date +%s) - start )) s"

@@ -8,9 +8,15 @@ message metadata (``guard``) and so into the tracker.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import time
 import unicodedata
+from collections import OrderedDict, deque
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 MAX_CHARS = 2000
@@ -64,8 +70,52 @@ def _excerpt(text: str) -> str:
     return clean
 
 
+def maintenance_flag() -> Path:
+    """The operator's switch: while this file exists, every message gets the notice."""
+    return Path(os.environ.get("STATE_DIR") or "var") / "maintenance"
+
+
+class RateLimiter:
+    """At most ``limit`` messages per sender within ``window`` seconds (in memory)."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0, senders: int = 50_000) -> None:
+        self.limit, self.window, self.senders = limit, window, senders
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, sender: str, now: float | None = None) -> bool:
+        """Records a message; False when the sender is over the limit."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            stamps = self._seen.setdefault(sender, deque())
+            self._seen.move_to_end(sender)
+            while stamps and stamps[0] <= now - self.window:
+                stamps.popleft()
+            stamps.append(now)
+            while len(self._seen) > self.senders:
+                self._seen.popitem(last=False)
+            return len(stamps) <= self.limit
+
+
+@lru_cache(maxsize=1)
+def limiter() -> RateLimiter:
+    """The process's limiter (``RATE_LIMIT_PER_MINUTE``, default 20)."""
+    return RateLimiter(int(os.environ.get("RATE_LIMIT_PER_MINUTE") or 20))
+
+
 def guarded_message(message: Any) -> Any:
-    """Applies :func:`guard` to a Rasa ``UserMessage`` in place and returns it."""
+    """Applies :func:`guard` to a Rasa ``UserMessage`` in place and returns it.
+
+    Also the operator's maintenance switch and the per-sender rate limit: both answer
+    with a notice instead of processing; the original text is kept in the metadata.
+    """
+    if maintenance_flag().exists() or not limiter().allow(str(message.sender_id)):
+        problem = "maintenance" if maintenance_flag().exists() else "rate_limited"
+        metadata = dict(message.metadata or {})
+        metadata["guard"] = {"problem": problem, "excerpt": str(message.text or "")[:EXCERPT_CHARS]}
+        message.metadata = metadata
+        message.text = f"/{problem}"
+        return message
     result = guard(message.text)
     if result.problem:
         metadata = dict(message.metadata or {})

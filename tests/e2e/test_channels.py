@@ -11,6 +11,7 @@ import copy
 import hashlib
 import hmac
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +246,39 @@ def test_socketio_session_persists(stack):
     sid2, received = asyncio.run(_socket_turns(stack.rasa, ["und am Samstag?"], session_id=sid))
     assert sid2 == sid
     assert any("Standesamt" in r.get("text", "") for r in received), received
+
+
+def test_facebook_more_than_three_buttons_become_numbered_choices(stack):
+    psid = "fb-choices-1"
+    body = fb_payload("text_message", psid).replace(
+        "Ist die Müllerstraße gesperrt?".encode(), b"Wann hat es heute auf?"
+    )
+    assert fb_post(stack, body) == 200
+    texts = stack.platforms.wait_for("facebook", psid, 1)
+    assert any("Bitte antworten Sie mit der Zahl" in t and "2. Standesamt" in t for t in texts)
+    answer = body.replace(b"Wann hat es heute auf?", b"2")
+    assert fb_post(stack, answer) == 200
+    texts = stack.platforms.wait_for("facebook", psid, 2)
+    assert any("Standesamt" in t and "08:30" in t for t in texts[1:]), texts
+
+
+def test_messenger_case_continues_on_the_website_by_reference(stack):
+    update = tg_update("text_message", 900400)
+    update["message"]["text"] = (
+        "Ich bekomme Bürgergeld und mein Bescheid ist falsch, Aktenzeichen 4711-0815"
+    )
+    assert tg_post(stack, update) == 200
+    texts = " ".join(stack.platforms.wait_for("telegram", "900400", 2))
+    reference = re.search(r"MS-[A-Z0-9]{4}-[A-Z0-9]{4}", texts)
+    assert reference and "vorgang=" + reference.group(0) in texts
+    sid, received = asyncio.run(
+        _socket_turns(stack.rasa, ['/resume_case{"reference":"' + reference.group(0) + '"}'])
+    )
+    assert any("Willkommen zurück" in r.get("text", "") for r in received), received
+    _, tickets = stack.request(
+        "GET",
+        f"{stack.web}/api/handoffs?sender_id={sid}",
+        headers={"Authorization": f"Bearer {stack.handoff_api_token}"},
+    )
+    assert [t["reference"] for t in tickets] == [reference.group(0)]
+    assert tickets[0]["channel"] == "socketio"

@@ -112,3 +112,20 @@ def test_structured_logs_under_state_dir(stack):
     entry = json.loads(lines[0])
     assert {"ts", "level", "logger", "msg"} <= set(entry)
     assert (logs / "rasa-server.log").exists()
+
+
+def test_maintenance_mode_without_restart(stack):
+    flag = stack.state_dir / "maintenance"
+    flag.write_text("on")
+    try:
+        assert "Wartungsarbeiten" in stack.say("foundation-maint", "Wann hat das Standesamt auf?")
+    finally:
+        flag.unlink()
+    assert "Standesamt" in stack.say("foundation-maint", "Wann hat das Standesamt auf?")
+
+
+def test_rate_limit_per_sender(stack):
+    texts = [stack.say("foundation-flood", "Hallo") for _ in range(22)]
+    assert "Guten Tag" in texts[0]
+    assert "sehr viele Nachrichten" in texts[-1]
+    assert "Guten Tag" in stack.say("foundation-other", "Hallo")

@@ -44,9 +44,32 @@ def test_nfc_normalisation_of_decomposed_umlauts():
 
 
 def test_guarded_message_records_problem_in_metadata():
-    msg = SimpleNamespace(text="z" * 5000, metadata={"a": 1})
+    msg = SimpleNamespace(text="z" * 5000, metadata={"a": 1}, sender_id="g1")
     guarded_message(msg)
     assert msg.text == "/input_too_long"
     assert msg.metadata["a"] == 1
     assert msg.metadata["guard"]["problem"] == "too_long"
     assert len(msg.metadata["guard"]["excerpt"]) == 2000
+
+
+def test_rate_limiter_per_sender_and_window():
+    from bot.channels.guard import RateLimiter
+
+    limiter = RateLimiter(limit=3, window=60)
+    assert [limiter.allow("a", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
+    assert limiter.allow("b", now=3)  # other senders are not affected
+    assert limiter.allow("a", now=61.5)  # the window moved on
+
+
+def test_maintenance_flag_turns_every_message_into_the_notice(tmp_path, monkeypatch):
+    from bot.channels import guard as g
+
+    monkeypatch.setenv("STATE_DIR", str(tmp_path))
+    msg = SimpleNamespace(text="Wann hat das Standesamt auf?", metadata=None, sender_id="m1")
+    (tmp_path / "maintenance").write_text("on")
+    g.guarded_message(msg)
+    assert msg.text == "/maintenance"
+    assert msg.metadata["guard"]["excerpt"] == "Wann hat das Standesamt auf?"
+    (tmp_path / "maintenance").unlink()
+    msg2 = SimpleNamespace(text="Hallo", metadata=None, sender_id="m1")
+    assert g.guarded_message(msg2).text == "Hallo"

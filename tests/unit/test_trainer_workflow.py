@@ -1,0 +1,45 @@
+"""A trainer adds a service in data/knowledge/ only: it is found by a paraphrase.
+
+The matcher re-indexes when the file changes (no code, no second list); `make train`
+additionally regenerates the NLU lookup tables and synonyms from the same entry.
+"""
+
+from __future__ import annotations
+
+import time
+
+import yaml
+
+from bot.dialogue.responsibilities import answer
+from bot.knowledge.base import KnowledgeCache
+from bot.training import nlu_document
+
+NEW_SERVICE = {
+    "id": "handwerkerparkausweis",
+    "name": "Handwerkerparkausweis beantragen",
+    "office": "ordnungsamt",
+    "fee": "120,00 EUR pro Jahr",
+    "documents": ["Gewerbeanmeldung", "Fahrzeugschein"],
+    "synonyms": ["Handwerkerparkausweis", "Parkausweis für Handwerker", "Handwerkerausweis"],
+}
+
+
+def test_new_service_is_found_by_a_paraphrase_and_generated_for_rasa(knowledge_copy):
+    cache = KnowledgeCache(knowledge_copy)
+    path = knowledge_copy / "services.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["services"].append(NEW_SERVICE)
+    time.sleep(0.01)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    out = answer(cache.get(), "Ich brauche einen Parkausweis für Handwerker, wo?", [], {})
+    assert out.replies[0].response == "utter_responsibility"
+    assert out.replies[0].variables["service"] == "Handwerkerparkausweis beantragen"
+    assert out.replies[0].variables["office"] == "Ordnungsamt"
+    assert "120,00 EUR" in out.replies[0].variables["details"]
+
+    doc = nlu_document(cache.get())
+    synonyms = {i["synonym"]: i["examples"] for i in doc["nlu"] if "synonym" in i}
+    assert "- Handwerkerausweis" in synonyms["handwerkerparkausweis"]
+    lookup = next(i for i in doc["nlu"] if i.get("lookup") == "service")
+    assert "Parkausweis für Handwerker" in lookup["examples"]
