@@ -28,7 +28,12 @@ import yaml
 from bot.config import REPO_ROOT, Settings
 
 MODEL_NAME = "buergerservice"
-TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
+TRAINING_DATA_DIRS = ("data/nlu", "data/rules", "data/stories")
+
+
+def training_data(root: Path = REPO_ROOT) -> list[str]:
+    """The training-data folders that hold files (git keeps no empty folder)."""
+    return [d for d in TRAINING_DATA_DIRS if any((root / d).glob("*.yml"))]
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -74,7 +79,7 @@ def train_if_needed(force: bool = False, root: Path = REPO_ROOT) -> bool:
         _bin("rasa"), "train",
         "--config", "config.yml",
         "--domain", "domain",
-        "--data", *TRAINING_DATA,
+        "--data", *training_data(root),
         "--out", "models",
         "--fixed-model-name", MODEL_NAME,
     ]  # fmt: skip
@@ -104,7 +109,7 @@ def cmd_validate(_: argparse.Namespace) -> int:
     cmd = [
         _bin("rasa"), "data", "validate",
         "--domain", "domain", "--config", "config.yml",
-        "--data", *TRAINING_DATA,
+        "--data", *training_data(),
     ]  # fmt: skip
     rasa_ok = subprocess.run(cmd, cwd=REPO_ROOT).returncode == 0  # noqa: S603
     if problems or not rasa_ok:
