@@ -31,6 +31,13 @@ def consecutive_misses(events: list[dict[str, Any]]) -> int:
     return misses
 
 
+async def record_for_trainers(tracker: Tracker, kind: str) -> None:
+    """Puts the latest message (redacted) into the trainers' backlog, off the event loop."""
+    text = message_text(tracker)
+    if text:
+        await asyncio.to_thread(record_unanswered, text, tracker.get_latest_input_channel(), kind)
+
+
 class ActionFallback(Action):
     """Low confidence: rephrase with suggestions; second miss in a row: offer staff."""
 
@@ -42,11 +49,7 @@ class ActionFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Utters the fitting fallback and records the question for the trainers."""
-        text = message_text(tracker)
-        if text:
-            await asyncio.to_thread(
-                record_unanswered, text, tracker.get_latest_input_channel(), "fallback"
-            )
+        await record_for_trainers(tracker, "fallback")
         if consecutive_misses(tracker.events) >= 2:
             dispatcher.utter_message(response="utter_fallback_offer_contact")
         else:
@@ -68,11 +71,7 @@ class ActionOutOfScope(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Utters the out-of-scope notice."""
-        text = message_text(tracker)
-        if text:
-            await asyncio.to_thread(
-                record_unanswered, text, tracker.get_latest_input_channel(), "out_of_scope"
-            )
+        await record_for_trainers(tracker, "out_of_scope")
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 

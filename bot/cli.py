@@ -34,6 +34,8 @@ TRAINING_DATA_DIRS = ("data/nlu", "data/rules", "data/stories")
 def training_data(root: Path = REPO_ROOT) -> list[str]:
     """The training-data folders that hold files (git keeps no empty folder)."""
     return [d for d in TRAINING_DATA_DIRS if any((root / d).glob("*.yml"))]
+
+
 VENV_BIN = Path(sys.executable).parent
 
 

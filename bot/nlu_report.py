@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from bot.config import REPO_ROOT
+from bot.validation import nlu_examples
 
 THRESHOLD = 0.85
 _ENTITY = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -33,18 +34,7 @@ _ENTITY = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 
 def read_examples(files: list[Path]) -> list[tuple[str, str, str]]:
     """``(intent, example with markup, plain text)`` of NLU files."""
-    out = []
-    for f in files:
-        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
-        for item in doc.get("nlu") or []:
-            if "intent" not in item:
-                continue
-            for line in str(item.get("examples", "")).splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    raw = line[2:].strip()
-                    out.append((item["intent"], raw, _ENTITY.sub(r"\1", raw)))
-    return out
+    return [(intent, raw, _ENTITY.sub(r"\1", raw)) for _, intent, raw in nlu_examples(files)]
 
 
 async def predict(model: Path, texts: list[str]) -> list[str]:

@@ -28,7 +28,7 @@ def normalise_example(text: str) -> str:
     return " ".join(_PUNCT.sub(" ", plain.lower()).split())
 
 
-def _nlu_examples(files: list[Path]) -> list[tuple[str, str, str]]:
+def nlu_examples(files: list[Path]) -> list[tuple[str, str, str]]:
     """``(file, intent, example)`` for every intent example in ``files``."""
     out = []
     for f in files:
@@ -46,7 +46,7 @@ def _nlu_examples(files: list[Path]) -> list[tuple[str, str, str]]:
 def check_nlu(root: Path) -> list[str]:
     """Duplicate and leaked examples."""
     errors = []
-    training = _nlu_examples(sorted((root / "data" / "nlu").glob("*.yml")))
+    training = nlu_examples(sorted((root / "data" / "nlu").glob("*.yml")))
     seen: dict[str, tuple[str, str]] = {}
     for file, intent, example in training:
         key = normalise_example(example)
@@ -57,7 +57,7 @@ def check_nlu(root: Path) -> list[str]:
         else:
             seen[key] = (file, intent)
     heldout_dir = root / "tests" / "nlu"
-    for file, intent, example in _nlu_examples(sorted(heldout_dir.glob("*.yml"))):
+    for file, intent, example in nlu_examples(sorted(heldout_dir.glob("*.yml"))):
         if normalise_example(example) in seen:
             errors.append(
                 f"tests/nlu/{file}: held-out example {example!r} ({intent}) is in training"

@@ -29,6 +29,14 @@ STATUSES = {
     "wartet": "wartet auf Bürger",
     "erledigt": "erledigt",
 }
+REASON_LABELS = {
+    "request_human": "Wunsch nach Mitarbeiter/in",
+    "case_specific": "eigener Vorgang",
+    "personal_data": "persönliche Daten",
+    "sensitive_topic": "sensibles Thema",
+    "complain": "Beschwerde",
+    "emergency": "Notfall",
+}
 CLOSE_REASONS = {
     "erledigt": "erledigt",
     "keine_rueckmeldung": "keine Rückmeldung",

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sanic import Sanic
 
+from bot.handoff.tickets import REASON_LABELS
 from bot.store import ticket_messages, tickets
 from bot.timeutil import as_utc
 
@@ -28,14 +29,6 @@ INTERIM_TEXT = (
     "Wir sind an Ihrem Anliegen dran. Eine Mitarbeiterin oder ein Mitarbeiter meldet sich "
     "so bald wie möglich hier bei Ihnen. Vielen Dank für Ihre Geduld."
 )
-REASON_LABELS = {
-    "request_human": "Wunsch nach Mitarbeiter/in",
-    "case_specific": "eigener Vorgang",
-    "personal_data": "persönliche Daten",
-    "sensitive_topic": "sensibles Thema",
-    "complain": "Beschwerde",
-    "emergency": "NOTFALL",
-}
 
 
 @dataclass(frozen=True)
@@ -84,6 +77,8 @@ def _mail_body(row: Any, web_url: str, kind: str) -> tuple[str, str]:
     from bot.config import TIMEZONE
 
     reason = REASON_LABELS.get(row.reason, row.reason)
+    if row.reason == "emergency":
+        reason = reason.upper()
     due = as_utc(row.due_at)
     due_text = f"{due.astimezone(TIMEZONE):%d.%m.%Y %H:%M} Uhr" if due else "–"
     if kind == "overdue":

@@ -20,7 +20,7 @@ from sanic.response import HTTPResponse, html, redirect
 
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
-from bot.handoff.tickets import CLOSE_REASONS, STATUSES
+from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
 from bot.store import audit_log, sessions, ticket_messages, tickets, users
 from bot.timeutil import as_utc, utcnow
 from bot.web.auth import User, verify_user
@@ -33,14 +33,6 @@ SESSION_HOURS = 8
 HANDBACK_TEXT = (
     "Vielen Dank für Ihre Geduld. Sie schreiben jetzt wieder mit dem digitalen Assistenten."
 )
-REASON_LABELS = {
-    "request_human": "Wunsch nach Mitarbeiter/in",
-    "case_specific": "eigener Vorgang",
-    "personal_data": "persönliche Daten",
-    "sensitive_topic": "sensibles Thema",
-    "complain": "Beschwerde",
-    "emergency": "Notfall",
-}
 Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
