@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -73,6 +75,10 @@ def test_every_service_by_three_phrasings(stack, knowledge):
             else:
                 missed.append((service_id, phrasing, text[:80]))
     total = sum(len(p) for p in PHRASINGS.values())
+    Path("reports").mkdir(exist_ok=True)
+    Path("reports/responsibility.json").write_text(
+        json.dumps({"found": found, "total": total, "missed": missed}, ensure_ascii=False, indent=1)
+    )
     print(
         f"\nresponsibility end to end: {found}/{total} phrasings answered with the right office",
         file=sys.stderr,
@@ -120,9 +126,6 @@ def test_list_today_with_source_and_time(stack):
 
 
 def test_ended_closure_is_not_reported_as_current(stack, knowledge):
-    import json
-    from pathlib import Path
-
     feed = json.loads(Path("data/knowledge/closures-demo.geojson").read_text())
     ended = next(f["properties"] for f in feed["features"] if f["properties"]["id"] == "9009")
     street = ended["street"].split(" (")[0]
