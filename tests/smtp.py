@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import socket
 from dataclasses import dataclass, field
+from email import policy
 from email.message import Message
 from typing import Any
 
@@ -18,7 +19,7 @@ class Mailbox:
     messages: list[Message] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 

@@ -63,7 +63,7 @@ def test_ticket_mail_and_one_interim_message(stack):
         time.sleep(0.5)
     assert mails, "no notification e-mail"
     assert mails[0]["To"] == "buergerbuero@musterstadt.de"
-    assert "Menschen" not in mails[0].get_payload()  # no conversation content in e-mails
+    assert "Menschen" not in mails[0].get_content()  # no conversation content in e-mails
 
     def interim_count() -> int:
         _, tracker = stack.request(

@@ -1,0 +1,80 @@
+"""Staff e-mails for new and overdue tickets, through a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.config import Settings
+from bot.handoff.tickets import NewTicket, insert_ticket
+from bot.store import make_engine, tickets
+from bot.web import jobs
+from tests.smtp import start_smtp
+from tests.webserver import free_port, running_app
+
+CREATED = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    controller, box = start_smtp()
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(controller.port))
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = Settings.from_env(
+        {
+            "STATE_DIR": str(tmp_path),
+            "WEB_PORT": str(free_port()),
+            "RASA_PORT": str(free_port()),  # Rasa is down: no interim message possible
+            "ACTIONS_PORT": str(free_port()),
+        }
+    )
+    insert_ticket(
+        make_engine(s.handoff_db_url),
+        NewTicket(
+            reference="MS-JOBS-0001",
+            idem_key="jobs-1",
+            sender_id="citizen-1",
+            channel="socketio",
+            reason="personal_data",
+            office="standesamt",
+            created_at=CREATED,
+            due_at=CREATED + timedelta(days=1),
+            summary="Meine IBAN ist [IBAN entfernt]",
+        ),
+    )
+    return s
+
+
+async def test_new_and_overdue_mail_once_each_without_content(settings, smtp):
+    async with running_app(settings) as web:
+        before_due = await jobs.run_once(web.app, now=CREATED + timedelta(hours=1))
+        after_due = await jobs.run_once(web.app, now=CREATED + timedelta(days=2))
+        again = await jobs.run_once(web.app, now=CREATED + timedelta(days=3))
+    assert before_due["notified"] == 1 and before_due["overdue"] == 0
+    assert after_due == {"notified": 0, "overdue": 1, "interim": 0}  # Rasa down: no interim
+    assert again == {"notified": 0, "overdue": 0, "interim": 0}
+    subjects = [m["Subject"] for m in smtp.messages]
+    assert subjects == [
+        "Neuer Vorgang MS-JOBS-0001 (persönliche Daten)",
+        "Überfällig: Vorgang MS-JOBS-0001 (persönliche Daten)",
+    ]
+    assert all(m["To"] == "standesamt@musterstadt.de" for m in smtp.messages)
+    assert all("IBAN" not in m.get_content() for m in smtp.messages)
+
+
+async def test_no_smtp_configured_sends_nothing(settings, monkeypatch):
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    async with running_app(settings) as web:
+        counts = await jobs.run_once(web.app, now=CREATED + timedelta(days=2))
+    assert counts == {"notified": 0, "overdue": 0, "interim": 0}
+    with make_engine(settings.handoff_db_url).connect() as conn:
+        assert conn.execute(sa.select(tickets.c.notified_at)).scalar() is None
