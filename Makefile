@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lock run train validate test test-unit test-conversations test-nlu lint format bench audit user maintenance-on maintenance-off clean
+.PHONY: help install lock run train validate test test-unit test-conversations test-nlu lint format bench user maintenance-on maintenance-off clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -55,9 +55,6 @@ test-nlu: train ## cross-validation + held-out report in reports/, fails below t
 
 bench: install ## load benchmark on loopback, writes docs/benchmarks.md
 	$(PY) -m bot.bench
-
-audit: install ## known vulnerabilities in the locked dependencies (pip-audit)
-	$(VENV)/bin/pip-audit -r requirements.lock --no-deps --disable-pip
 
 user: install ## create a staff account: make user NAME=anna ROLE=staff|trainer|admin OFFICE=standesamt
 	$(PY) -m bot.cli user $(NAME) --role $(or $(ROLE),staff) $(if $(OFFICE),--office $(OFFICE))
