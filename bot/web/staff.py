@@ -109,6 +109,21 @@ def login_required(handler: Handler) -> Handler:
     return wrapper
 
 
+def with_ticket(handler: Handler) -> Handler:
+    """Loads the ticket named in the URL and passes its row; 404 when there is none."""
+
+    @wraps(handler)
+    async def wrapper(request: Request, reference: str) -> HTTPResponse:
+        row = await asyncio.to_thread(_get_ticket, request.app.ctx.engine, reference)
+        if row is None:
+            return render(
+                request, "staff_error.html", status=404, message="Vorgang nicht gefunden."
+            )
+        return await handler(request, reference, row)
+
+    return wrapper
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
     """Renders a staff template with the user and CSRF token."""
     tpl = request.app.ctx.templates.get_template(template)
@@ -319,12 +334,10 @@ def _conversation(events: list[dict[str, Any]], redacted: bool) -> list[dict[str
 
 @bp.get("/tickets/<reference>")
 @login_required
-async def ticket_page(request: Request, reference: str) -> HTTPResponse:
+@with_ticket
+async def ticket_page(request: Request, reference: str, row: Any) -> HTTPResponse:
     """The ticket with transcript, notes, replies and actions."""
     engine = request.app.ctx.engine
-    row = await asyncio.to_thread(_get_ticket, engine, reference)
-    if row is None:
-        return render(request, "staff_error.html", status=404, message="Vorgang nicht gefunden.")
     knowledge = request.app.ctx.knowledge()
     offices = {o.id: o.name for o in knowledge.city_offices()}
     ticket = _ticket_view(row, _now(request), offices)
@@ -395,12 +408,10 @@ def _back(reference: str, ok: str = "", error: str = "") -> HTTPResponse:
 
 @bp.post("/tickets/<reference>/reply")
 @login_required
-async def reply(request: Request, reference: str) -> HTTPResponse:
+@with_ticket
+async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Delivers a staff reply into the citizen's conversation."""
     engine = request.app.ctx.engine
-    row = await asyncio.to_thread(_get_ticket, engine, reference)
-    if row is None:
-        return render(request, "staff_error.html", status=404, message="Vorgang nicht gefunden.")
     text = str((request.form or {}).get("text") or "").strip()
     if not text:
         return _back(reference, error="Die Antwort ist leer.")
@@ -439,12 +450,12 @@ async def reply(request: Request, reference: str) -> HTTPResponse:
 
 @bp.post("/tickets/<reference>/note")
 @login_required
-async def note(request: Request, reference: str) -> HTTPResponse:
+@with_ticket
+async def note(request: Request, reference: str, row: Any) -> HTTPResponse:
     """An internal note (never shown to the citizen)."""
     engine = request.app.ctx.engine
-    row = await asyncio.to_thread(_get_ticket, engine, reference)
     text = str((request.form or {}).get("text") or "").strip()[:4000]
-    if row is None or not text:
+    if not text:
         return _back(reference, error="Notiz ist leer.")
     await asyncio.to_thread(
         _add_message, engine, row.id, "note", request.ctx.user.username, text, False
@@ -455,12 +466,10 @@ async def note(request: Request, reference: str) -> HTTPResponse:
 
 @bp.post("/tickets/<reference>/update")
 @login_required
-async def update(request: Request, reference: str) -> HTTPResponse:
+@with_ticket
+async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Assign, forward to another office, change status."""
     engine = request.app.ctx.engine
-    row = await asyncio.to_thread(_get_ticket, engine, reference)
-    if row is None:
-        return render(request, "staff_error.html", status=404, message="Vorgang nicht gefunden.")
     form = request.form or {}
     values: dict[str, Any] = {}
     assignee = str(form.get("assignee") or "")
@@ -484,12 +493,10 @@ async def update(request: Request, reference: str) -> HTTPResponse:
 
 @bp.post("/tickets/<reference>/handback")
 @login_required
-async def handback(request: Request, reference: str) -> HTTPResponse:
+@with_ticket
+async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Gives the conversation back to the assistant."""
     engine = request.app.ctx.engine
-    row = await asyncio.to_thread(_get_ticket, engine, reference)
-    if row is None:
-        return render(request, "staff_error.html", status=404, message="Vorgang nicht gefunden.")
     try:
         await request.app.ctx.rasa.hand_back(row.sender_id, HANDBACK_TEXT)
     except (RasaError, OSError, asyncio.TimeoutError):
@@ -511,12 +518,12 @@ async def handback(request: Request, reference: str) -> HTTPResponse:
 
 @bp.post("/tickets/<reference>/close")
 @login_required
-async def close(request: Request, reference: str) -> HTTPResponse:
+@with_ticket
+async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Closes the ticket with a reason."""
     engine = request.app.ctx.engine
-    row = await asyncio.to_thread(_get_ticket, engine, reference)
     reason = str((request.form or {}).get("close_reason") or "")
-    if row is None or reason not in CLOSE_REASONS:
+    if reason not in CLOSE_REASONS:
         return _back(reference, error="Bitte einen Abschlussgrund wählen.")
     await asyncio.to_thread(
         _update, engine, row.id, status="erledigt", closed_at=_now(request), close_reason=reason

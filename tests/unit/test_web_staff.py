@@ -241,3 +241,16 @@ async def test_health_is_503_when_rasa_and_actions_are_down(settings):
     assert body["components"]["rasa"]["ok"] is False
     assert body["components"]["actions"]["ok"] is False
     assert body["components"]["store"]["ok"] is True
+
+
+async def test_unknown_ticket_is_404_for_pages_and_actions(settings):
+    async with running_app(settings) as web:
+        await login(web)
+        async with web.http.get(f"{web.url}/staff/tickets/MS-NOPE-0000") as resp:
+            assert resp.status == 404
+        csrf = await csrf_of(web, "/staff/tickets/MS-TEST-0000")
+        async with web.http.post(
+            f"{web.url}/staff/tickets/MS-NOPE-0000/close",
+            data={"csrf": csrf, "close_reason": "erledigt"},
+        ) as resp:
+            assert resp.status == 404
