@@ -48,6 +48,9 @@ class URLTrackerStore(SQLTrackerStore):
         url = host or kwargs.pop("url", None) or "sqlite:///rasa.db"
         kwargs.pop("url", None)
         super().__init__(domain=domain, **sql_settings(url), **kwargs)
+        from bot.rasa_perf import install
+
+        install()  # loading a tracker deserialises every event: make that cheap
 
 
 class URLLockStore(LockStore):
