@@ -326,7 +326,8 @@ def report(results: dict[str, Any], rss: dict[str, float], startup: float, users
         f"| start to healthy (model load included) | {startup:.1f} s | |",
         f"| last training (`make train`) | {train_s} s | |",
         "",
-        "Median over the phase; every request in the table went to 127.0.0.1.",
+        "Percentiles over each phase; every request went to 127.0.0.1. What limits the "
+        "numbers: docs/PERFORMANCE.md.",
     ]
     return "\n".join(lines) + "\n"
 
