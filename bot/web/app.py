@@ -44,7 +44,7 @@ def create_app(
     settings: Settings, name: str = "buergerservice_web", *, disable_jobs: bool = False
 ) -> Sanic:
     """Builds the Sanic app for ``settings`` (``disable_jobs``: no background jobs, tests)."""
-    from bot.web import api, health, jobs, pages, staff
+    from bot.web import api, backlog, health, jobs, pages, staff
 
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -66,6 +66,7 @@ def create_app(
     app.blueprint(api.bp)
     app.blueprint(pages.bp)
     app.blueprint(staff.bp)
+    app.blueprint(backlog.bp)
 
     @app.before_server_start
     async def open_clients(app: Sanic, _loop: object) -> None:

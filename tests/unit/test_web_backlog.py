@@ -1,0 +1,105 @@
+"""The trainers' backlog: redacted, grouped, counted; dismiss or adopt as a synonym."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.backlog import record_unanswered
+from bot.config import Settings
+from bot.knowledge.base import load_knowledge
+from bot.store import backlog, make_engine
+from bot.web.auth import upsert_user
+from tests.webserver import free_port, running_app
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "trainer-passwort-123"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "data" / "knowledge", knowledge)
+    s = Settings.from_env(
+        {
+            "STATE_DIR": str(tmp_path),
+            "KNOWLEDGE_DIR": str(knowledge),
+            "WEB_PORT": str(free_port()),
+            "RASA_PORT": str(free_port()),
+            "ACTIONS_PORT": str(free_port()),
+            "BOT_FIXED_NOW": "2026-11-23T10:00:00+01:00",
+        }
+    )
+    engine = make_engine(s.handoff_db_url)
+    upsert_user(engine, "tina", PASSWORD, "trainer")
+    upsert_user(engine, "sam", PASSWORD, "staff")
+    for text, kind in [
+        ("Wo bekomme ich eine Angelkarte? Meine IBAN ist DE89 3704 0044 0532 0130 00", "fallback"),
+        ("wo bekomme ich eine angelkarte", "unknown_responsibility"),
+        ("Angelkarte wo bekommen", "fallback"),
+        ("Wie wird das Wetter morgen?", "out_of_scope"),
+    ]:
+        record_unanswered(text, "socketio", kind, engine=engine)
+    return s
+
+
+async def login(web, user: str) -> None:
+    async with web.http.post(
+        f"{web.url}/staff/login", data={"username": user, "password": PASSWORD}
+    ) as resp:
+        assert resp.status == 200
+
+
+async def test_grouped_counted_redacted_and_for_trainers_only(settings):
+    async with running_app(settings) as web:
+        await login(web, "sam")
+        async with web.http.get(f"{web.url}/staff/backlog/") as resp:
+            assert resp.status == 403
+    async with running_app(settings) as web:
+        await login(web, "tina")
+        async with web.http.get(f"{web.url}/staff/backlog/") as resp:
+            page = await resp.text()
+    counts = [int(c) for c in re.findall(r'<td class="count">(\d+)</td>', page)]
+    assert counts == [3, 1]
+    assert "3704" not in page and "DE89" not in page
+    assert "[IBAN entfernt]" in page
+
+
+async def test_adopt_as_synonym_writes_knowledge_and_closes_the_group(settings):
+    async with running_app(settings) as web:
+        await login(web, "tina")
+        async with web.http.get(f"{web.url}/staff/backlog/") as resp:
+            page = await resp.text()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        ids = re.search(r'name="ids" value="([0-9,]+)"', page).group(1)
+        async with web.http.post(
+            f"{web.url}/staff/backlog/synonym",
+            data={"csrf": csrf, "ids": ids, "service": "gewerbe_anmelden", "synonym": "Angelkarte"},
+        ) as resp:
+            assert "Synonym gespeichert" in await resp.text()
+    services = (settings.knowledge_dir / "services.yml").read_text(encoding="utf-8")
+    assert services.startswith("# Reference city")  # comments kept
+    knowledge = load_knowledge(settings.knowledge_dir)
+    assert "Angelkarte" in knowledge.services["gewerbe_anmelden"].synonyms
+    assert knowledge.find_services("Wo gibt es die Angelkarte?")[0].key == "gewerbe_anmelden"
+    with make_engine(settings.handoff_db_url).connect() as conn:
+        statuses = sorted(r.status for r in conn.execute(sa.select(backlog.c.status)))
+    assert statuses == ["assigned", "assigned", "assigned", "open"]
+
+
+async def test_dismiss(settings):
+    async with running_app(settings) as web:
+        await login(web, "tina")
+        async with web.http.get(f"{web.url}/staff/backlog/") as resp:
+            page = await resp.text()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        last_ids = re.findall(r'name="ids" value="([0-9,]+)"', page)[-1]
+        async with web.http.post(
+            f"{web.url}/staff/backlog/dismiss", data={"csrf": csrf, "ids": last_ids}
+        ) as resp:
+            page = await resp.text()
+    assert re.findall(r'<td class="count">(\d+)</td>', page) == ["3"]
