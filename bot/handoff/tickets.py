@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.store import tickets
-from bot.timeutil import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -119,21 +118,6 @@ def insert_ticket(engine: Engine, t: NewTicket) -> tuple[str, bool]:
             sa.select(tickets.c.reference).where(tickets.c.idem_key == t.idem_key)
         ).scalar_one()
     return str(ref), ref == t.reference
-
-
-def open_ticket_for(engine: Engine, sender_id: str) -> dict[str, Any] | None:
-    """The conversation's ticket that is not closed yet, if any."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(tickets)
-            .where(tickets.c.sender_id == sender_id, tickets.c.status != "erledigt")
-            .order_by(tickets.c.id.desc())
-        ).first()
-    if row is None:
-        return None
-    d = dict(row._mapping)
-    d["due_at"] = as_utc(d["due_at"])
-    return d
 
 
 class Outbox:

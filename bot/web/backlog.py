@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from sanic.response import HTTPResponse, redirect
 
 from bot.knowledge.matching import STOPWORDS, words
 from bot.store import backlog
-from bot.web.staff import audit, login_required, render
+from bot.web.staff import Handler, audit, login_required, render
 
 bp = Blueprint("backlog", url_prefix="/staff/backlog")
 _PLACEHOLDER = re.compile(r"\[[^\]]* entfernt\]")
@@ -86,10 +87,16 @@ def add_synonym(services_file: Path, service_id: str, synonym: str) -> bool:
     return False
 
 
-def _trainer(request: Request) -> HTTPResponse | None:
-    if not request.ctx.user.is_trainer:
-        return render(request, "staff_error.html", status=403, message="Nur für Trainer/innen.")
-    return None
+def trainer_required(handler: Handler) -> Handler:
+    """Staff login plus the trainer (or admin) role; 403 for other staff."""
+
+    @wraps(handler)
+    async def wrapper(request: Request) -> HTTPResponse:
+        if not request.ctx.user.is_trainer:
+            return render(request, "staff_error.html", status=403, message="Nur für Trainer/innen.")
+        return await handler(request)
+
+    return login_required(wrapper)
 
 
 def _open_rows(engine: sa.engine.Engine) -> list[Any]:
@@ -119,12 +126,9 @@ def _ids(request: Request) -> list[int]:
 
 
 @bp.get("/")
-@login_required
+@trainer_required
 async def page(request: Request) -> HTTPResponse:
     """The grouped open questions."""
-    denied = _trainer(request)
-    if denied:
-        return denied
     rows = await asyncio.to_thread(_open_rows, request.app.ctx.engine)
     knowledge = request.app.ctx.knowledge()
     return render(
@@ -139,12 +143,9 @@ async def page(request: Request) -> HTTPResponse:
 
 
 @bp.post("/dismiss")
-@login_required
+@trainer_required
 async def dismiss(request: Request) -> HTTPResponse:
     """Dismisses a group of questions."""
-    denied = _trainer(request)
-    if denied:
-        return denied
     ids = _ids(request)
     user = request.ctx.user.username
     await asyncio.to_thread(_close, request.app.ctx.engine, ids, "dismissed", f"verworfen ({user})")
@@ -153,12 +154,9 @@ async def dismiss(request: Request) -> HTTPResponse:
 
 
 @bp.post("/synonym")
-@login_required
+@trainer_required
 async def synonym(request: Request) -> HTTPResponse:
     """Adds the group's wording as a synonym of a service (data/knowledge/services.yml)."""
-    denied = _trainer(request)
-    if denied:
-        return denied
     form = request.form or {}
     service_id = str(form.get("service") or "")
     term = " ".join(str(form.get("synonym") or "").split())[:80]
