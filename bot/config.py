@@ -28,6 +28,10 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The operating contract's settings (see README, "Konfiguration")."""
@@ -47,6 +51,12 @@ class Settings:
     closures_ttl_seconds: int = 300
     fixed_now: str = ""
     log_level: str = "INFO"
+    retention_conversation_days: int = 90
+    retention_ticket_days: int = 365
+    retention_dry_run: bool = False
+    retention_hour: int = 3
+    rate_limit_per_ip_per_minute: int = 120
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +79,14 @@ class Settings:
             closures_ttl_seconds=_int(env, "CLOSURES_TTL_SECONDS", 300),
             fixed_now=env.get("BOT_FIXED_NOW", ""),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            retention_conversation_days=_int(env, "RETENTION_CONVERSATION_DAYS", 90),
+            retention_ticket_days=_int(env, "RETENTION_TICKET_DAYS", 365),
+            retention_dry_run=_bool(env, "RETENTION_DRY_RUN"),
+            retention_hour=_int(env, "RETENTION_HOUR", 3),
+            rate_limit_per_ip_per_minute=_int(env, "RATE_LIMIT_PER_IP_PER_MINUTE", 120),
+            trusted_proxies=tuple(
+                p.strip() for p in env.get("TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
         )
 
     @property

@@ -1,0 +1,415 @@
+"""Data protection: retention (scheduled deletion) and erasure on request (GDPR Art. 17).
+
+Two stores hold personal data: the tracker store (Rasa's ``events`` table: every message
+of every conversation) and the handoff store (``tickets`` with their transcript,
+``ticket_messages``, and a ``feedback`` table when the project has one).
+
+- :func:`run_retention` deletes conversations whose *last* event is older than
+  ``RETENTION_CONVERSATION_DAYS`` and closed tickets older than ``RETENTION_TICKET_DAYS``
+  (0 keeps forever). Open tickets and the conversations they belong to are never touched.
+- :func:`erasure_scope` / :func:`erase` find and delete everything about one
+  conversation or case reference (the staff page ``/staff/privacy/``).
+
+Every function takes the engines and, where time matters, ``now``: nothing here reads the
+clock or the environment, so the web app's daily job, ``python -m bot.cli retention`` and
+the tests share the same code. Deletions are recorded in the append-only ``audit_log``
+with counts only, never content; a sender id appears there only as a keyed hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot import store
+from bot.store import audit_log, ticket_messages, tickets
+
+logger = logging.getLogger(__name__)
+
+CLOSED = "erledigt"
+BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
+REFERENCE = re.compile(r"^MS-[A-Z0-9]{4}-[A-Z0-9]{4}$")
+
+# Rasa's SQLTrackerStore table, only the columns used here. Its own MetaData: the
+# project's make_engine() must never create (or own) Rasa's table.
+_rasa_metadata = sa.MetaData()
+events = sa.Table(
+    "events",
+    _rasa_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("type_name", sa.String(255), nullable=False),
+    sa.Column("timestamp", sa.Float),
+)
+
+
+def _chunks(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _has_events(engine: Engine) -> bool:
+    """False before Rasa has stored its first conversation (no ``events`` table yet)."""
+    return sa.inspect(engine).has_table("events")
+
+
+def sender_hash(sender_id: str, key: str = "") -> str:
+    """A stable pseudonym of a sender id for the audit log (HMAC-SHA256 when keyed)."""
+    data = sender_id.encode()
+    digest = (
+        hmac.new(key.encode(), data, hashlib.sha256).hexdigest()
+        if key
+        else hashlib.sha256(data).hexdigest()
+    )
+    return f"sender:{digest[:16]}"
+
+
+def _audit(
+    conn: Connection, now: datetime, actor: str, action: str, target: str | None, detail: str
+) -> None:
+    """Appends one audit row (the audit log is insert-only; see docs/OPERATIONS.md)."""
+    conn.execute(
+        sa.insert(audit_log).values(
+            at=now, actor=actor, action=action, target=target, detail=detail[:500]
+        )
+    )
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long data is kept; 0 days keeps it forever."""
+
+    conversation_days: int = 90
+    ticket_days: int = 365
+    dry_run: bool = False
+
+
+@dataclass
+class RetentionResult:
+    """What one retention run deleted (or, in a dry run, would delete)."""
+
+    conversations: int = 0
+    events: int = 0
+    tickets: int = 0
+    ticket_messages: int = 0
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the structured log and the CLI's JSON output."""
+        d = asdict(self)
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+def protected_senders(handoff: Engine) -> set[str]:
+    """Sender ids of every open ticket, including where a case came from (messenger)."""
+    with handoff.connect() as conn:
+        rows = conn.execute(
+            sa.select(tickets.c.sender_id, tickets.c.origin_sender_id).where(
+                tickets.c.status != CLOSED
+            )
+        )
+        return {s for row in rows for s in row if s}
+
+
+def expired_conversations(tracker: Engine, cutoff: datetime) -> list[str]:
+    """Sender ids whose newest event is older than ``cutoff``."""
+    if not _has_events(tracker):
+        return []
+    query = (
+        sa.select(events.c.sender_id)
+        .group_by(events.c.sender_id)
+        .having(sa.func.max(events.c.timestamp) < cutoff.timestamp())
+    )
+    with tracker.connect() as conn:
+        return [row.sender_id for row in conn.execute(query)]
+
+
+def _events_of(conn: Connection, senders: Iterable[str], delete: bool) -> int:
+    total = 0
+    for batch in _chunks(senders):
+        where = events.c.sender_id.in_(batch)
+        if delete:
+            total += conn.execute(sa.delete(events).where(where)).rowcount or 0
+        else:
+            total += conn.execute(sa.select(sa.func.count()).where(where)).scalar_one()
+    return total
+
+
+def expire_conversations(
+    tracker: Engine, handoff: Engine, now: datetime, days: int, dry_run: bool = False
+) -> tuple[int, int]:
+    """Deletes conversations idle for more than ``days`` (none when 0).
+
+    Returns:
+        ``(conversations, events)`` deleted, or that would be deleted in a dry run.
+    """
+    if days <= 0:
+        return 0, 0
+    stale = expired_conversations(tracker, now - timedelta(days=days))
+    if not stale:
+        return 0, 0
+    keep = protected_senders(handoff)
+    senders = [s for s in stale if s not in keep]
+    if dry_run:
+        with tracker.connect() as conn:
+            return len(senders), _events_of(conn, senders, delete=False)
+    deleted = 0
+    for batch in _chunks(senders):  # one short transaction per batch: Rasa keeps writing
+        with tracker.begin() as conn:
+            deleted += _events_of(conn, batch, delete=True)
+    return len(senders), deleted
+
+
+def _expired_tickets(handoff: Engine, cutoff: datetime) -> list[int]:
+    closed_at = sa.func.coalesce(tickets.c.closed_at, tickets.c.created_at)
+    query = sa.select(tickets.c.id).where(tickets.c.status == CLOSED, closed_at < cutoff)
+    with handoff.connect() as conn:
+        return [row.id for row in conn.execute(query)]
+
+
+def _delete_tickets(conn: Connection, ids: list[int], delete: bool) -> tuple[int, int]:
+    n_tickets = n_messages = 0
+    for batch in _chunks(ids):
+        msgs = ticket_messages.c.ticket_id.in_(batch)
+        if delete:
+            n_messages += conn.execute(sa.delete(ticket_messages).where(msgs)).rowcount or 0
+            n_tickets += (
+                conn.execute(sa.delete(tickets).where(tickets.c.id.in_(batch))).rowcount or 0
+            )
+        else:
+            n_messages += conn.execute(sa.select(sa.func.count()).where(msgs)).scalar_one()
+            n_tickets += len(batch)
+    return n_tickets, n_messages
+
+
+def expire_tickets(
+    handoff: Engine, now: datetime, days: int, dry_run: bool = False
+) -> tuple[int, int]:
+    """Deletes tickets closed more than ``days`` ago, with their messages (none when 0).
+
+    Open tickets are never deleted, however old. A closed ticket without ``closed_at``
+    (closed before that column was written) counts from its creation.
+
+    Returns:
+        ``(tickets, ticket_messages)`` deleted, or that would be deleted in a dry run.
+    """
+    if days <= 0:
+        return 0, 0
+    ids = _expired_tickets(handoff, now - timedelta(days=days))
+    if not ids:
+        return 0, 0
+    if dry_run:
+        with handoff.connect() as conn:
+            return _delete_tickets(conn, ids, delete=False)
+    with handoff.begin() as conn:
+        return _delete_tickets(conn, ids, delete=True)
+
+
+def run_retention(
+    tracker: Engine, handoff: Engine, now: datetime, policy: RetentionPolicy
+) -> RetentionResult:
+    """One retention run: expired conversations and closed tickets.
+
+    Logs the counts (no identifiers) and, unless it is a dry run that deleted nothing,
+    appends them to the audit log as action ``retention``.
+    """
+    started = time.monotonic()
+    now = now.astimezone(timezone.utc)
+    conversations, n_events = expire_conversations(
+        tracker, handoff, now, policy.conversation_days, policy.dry_run
+    )
+    n_tickets, n_messages = expire_tickets(handoff, now, policy.ticket_days, policy.dry_run)
+    result = RetentionResult(
+        conversations=conversations,
+        events=n_events,
+        tickets=n_tickets,
+        ticket_messages=n_messages,
+        dry_run=policy.dry_run,
+        seconds=time.monotonic() - started,
+    )
+    logger.info("retention %s", json.dumps(result.as_dict(), sort_keys=True))
+    if not policy.dry_run and (conversations or n_tickets):
+        detail = (
+            f"conversations={conversations} events={n_events} tickets={n_tickets} "
+            f"ticket_messages={n_messages} (conversation_days={policy.conversation_days}, "
+            f"ticket_days={policy.ticket_days})"
+        )
+        with handoff.begin() as conn:
+            _audit(conn, now, "system", "retention", None, detail)
+    return result
+
+
+# --- erasure on request ------------------------------------------------------------------
+
+
+@dataclass
+class ErasureScope:
+    """Everything stored about one conversation or case (counts for the staff page)."""
+
+    query: str
+    by_reference: bool
+    senders: set[str] = field(default_factory=set)
+    ticket_ids: list[int] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    open_tickets: int = 0
+    events: int = 0
+    ticket_messages: int = 0
+    feedback: int = 0
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is stored about the query."""
+        return not (self.events or self.ticket_ids or self.feedback)
+
+    def counts(self) -> dict[str, int]:
+        """The numbers shown to staff and written to the audit log."""
+        return {
+            "conversations": len(self.senders),
+            "events": self.events,
+            "tickets": len(self.ticket_ids),
+            "ticket_messages": self.ticket_messages,
+            "feedback": self.feedback,
+        }
+
+    def audit_target(self, key: str = "") -> str:
+        """The case reference when asked by one, else the hashed sender id."""
+        if self.by_reference:
+            return self.query
+        return sender_hash(self.query, key)
+
+
+def normalise_query(raw: str) -> tuple[str, bool]:
+    """``(query, is_reference)``: case references are matched case-insensitively."""
+    text = raw.strip()
+    upper = text.upper()
+    if REFERENCE.match(upper):
+        return upper, True
+    return text, False
+
+
+def feedback_table() -> sa.Table | None:
+    """The ``feedback`` table when the project defines one with a ``sender_id`` column."""
+    table = store.metadata.tables.get("feedback")
+    if table is None or "sender_id" not in table.c:
+        return None
+    return table
+
+
+def _related_tickets(conn: Connection, senders: set[str], ids: set[int]) -> list[Any]:
+    cond = [tickets.c.sender_id.in_(senders), tickets.c.origin_sender_id.in_(senders)]
+    if ids:
+        cond.append(tickets.c.id.in_(ids))
+    query = sa.select(
+        tickets.c.id,
+        tickets.c.reference,
+        tickets.c.sender_id,
+        tickets.c.origin_sender_id,
+        tickets.c.status,
+    ).where(sa.or_(*cond))
+    return list(conn.execute(query))
+
+
+def erasure_scope(tracker: Engine, handoff: Engine, raw_query: str) -> ErasureScope:
+    """What would be deleted for a sender id or a case reference (nothing is changed).
+
+    Starting from the query, the scope takes every ticket of the sender (also as the
+    messenger origin of a case resumed on the website) and every sender of those tickets,
+    until nothing new is found: one person's conversation on two channels is one scope.
+    """
+    query, by_reference = normalise_query(raw_query)
+    scope = ErasureScope(query=query, by_reference=by_reference)
+    if not query:
+        return scope
+    with handoff.connect() as conn:
+        ids: set[int] = set()
+        if by_reference:
+            row = conn.execute(sa.select(tickets.c.id).where(tickets.c.reference == query)).first()
+            if row is None:
+                return scope
+            ids.add(row.id)
+        else:
+            scope.senders.add(query)
+        rows: list[Any] = []
+        for _ in range(5):  # a chain longer than messenger → website does not occur
+            rows = _related_tickets(conn, scope.senders, ids)
+            found = {s for r in rows for s in (r.sender_id, r.origin_sender_id) if s}
+            ids |= {r.id for r in rows}
+            if found <= scope.senders:
+                break
+            scope.senders |= found
+        scope.ticket_ids = sorted(ids)
+        scope.references = sorted(r.reference for r in rows)
+        scope.open_tickets = sum(1 for r in rows if r.status != CLOSED)
+        for batch in _chunks(scope.ticket_ids):
+            scope.ticket_messages += conn.execute(
+                sa.select(sa.func.count()).where(ticket_messages.c.ticket_id.in_(batch))
+            ).scalar_one()
+        fb = feedback_table()
+        if fb is not None and scope.senders:
+            scope.feedback = conn.execute(
+                sa.select(sa.func.count()).where(fb.c.sender_id.in_(sorted(scope.senders)))
+            ).scalar_one()
+    if scope.senders and _has_events(tracker):
+        with tracker.connect() as tconn:
+            scope.events = _events_of(tconn, sorted(scope.senders), delete=False)
+    return scope
+
+
+def erase(
+    tracker: Engine,
+    handoff: Engine,
+    scope: ErasureScope,
+    actor: str,
+    now: datetime,
+    hash_key: str = "",
+) -> dict[str, int]:
+    """Deletes everything in ``scope`` and records it in the audit log.
+
+    The tracker events go first (their own database), then tickets, messages, feedback
+    and the audit row in one transaction of the handoff store. Run again after a failure:
+    the scope is simply smaller.
+
+    Returns:
+        The counts actually deleted.
+    """
+    deleted = dict.fromkeys(("events", "tickets", "ticket_messages", "feedback"), 0)
+    deleted = {"conversations": len(scope.senders), **deleted}
+    if scope.senders and _has_events(tracker):
+        with tracker.begin() as tconn:
+            deleted["events"] = _events_of(tconn, sorted(scope.senders), delete=True)
+    with handoff.begin() as conn:
+        fb = feedback_table()
+        if fb is not None and scope.senders:
+            for batch in _chunks(sorted(scope.senders)):
+                deleted["feedback"] += (
+                    conn.execute(sa.delete(fb).where(fb.c.sender_id.in_(batch))).rowcount or 0
+                )
+        deleted["tickets"], deleted["ticket_messages"] = _delete_tickets(
+            conn, scope.ticket_ids, delete=True
+        )
+        detail = " ".join(f"{k}={v}" for k, v in deleted.items())
+        _audit(conn, now, actor, "delete", scope.audit_target(hash_key), detail)
+    logger.info("erasure %s", json.dumps(deleted, sort_keys=True))
+    return deleted
