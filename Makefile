@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lock run train validate test test-unit test-conversations test-nlu lint format bench user maintenance-on maintenance-off clean
+.PHONY: help install lock run train validate test test-unit test-conversations test-nlu lint format bench audit retention user maintenance-on maintenance-off clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -55,6 +55,12 @@ test-nlu: train ## cross-validation + held-out report in reports/, fails below t
 
 bench: install ## load benchmark on loopback, writes docs/benchmarks.md
 	$(PY) -m bot.bench
+
+audit: install ## known vulnerabilities in requirements.lock (pip-audit in .venv-audit; needs network, not part of make test)
+	@bash tools/audit.sh
+
+retention: install ## delete expired conversations and closed tickets now (RETENTION_*); DRY_RUN=1 only counts
+	$(PY) -m bot.cli retention $(if $(DRY_RUN),--dry-run)
 
 user: install ## create a staff account: make user NAME=anna ROLE=staff|trainer|admin OFFICE=standesamt
 	$(PY) -m bot.cli user $(NAME) --role $(or $(ROLE),staff) $(if $(OFFICE),--office $(OFFICE))

@@ -328,6 +328,30 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention(args: argparse.Namespace) -> int:
+    """Deletes expired conversations and closed tickets now (``RETENTION_*``); prints counts."""
+    from dataclasses import replace
+
+    from bot.logging_setup import setup_logging
+    from bot.privacy import run_retention
+    from bot.store import make_engine
+    from bot.web.jobs import retention_policy
+
+    settings = Settings.from_env()
+    setup_logging(settings.state_dir, "retention", settings.log_level)
+    policy = retention_policy(settings)
+    if args.dry_run:
+        policy = replace(policy, dry_run=True)
+    tracker, handoff = make_engine(settings.tracker_store_url), make_engine(settings.handoff_db_url)
+    try:
+        result = run_retention(tracker, handoff, settings.now(), policy)
+    finally:
+        tracker.dispose()
+        handoff.dispose()
+    print(json.dumps(result.as_dict()))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="buergerbot", description=__doc__)
@@ -349,6 +373,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("maintenance", help="maintenance notice for every message: on|off")
     p.add_argument("state", choices=["on", "off"])
     p.set_defaults(func=cmd_maintenance)
+    p = sub.add_parser("retention", help="delete expired conversations and closed tickets now")
+    p.add_argument("--dry-run", action="store_true", help="only count and log, delete nothing")
+    p.set_defaults(func=cmd_retention)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

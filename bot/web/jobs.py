@@ -1,9 +1,12 @@
-"""Background jobs of the web app: staff e-mails, the citizen's interim message.
+"""Background jobs of the web app: staff e-mails, the citizen's interim message, retention.
 
 Every ``JOB_INTERVAL_SECONDS`` (30): new tickets are announced by e-mail to the office's
 mailbox, overdue tickets once more; a citizen who has waited longer than
 ``interim_after_hours`` without a staff reply gets one friendly interim message.
 E-mails carry the reference, reason and due time only, never the citizen's text.
+
+Once a day (first round after start, then daily from ``RETENTION_HOUR``, 03:00 local
+time) expired conversations and closed tickets are deleted (:mod:`bot.privacy`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sanic import Sanic
 
+from bot import privacy
 from bot.handoff.tickets import REASON_LABELS
 from bot.store import ticket_messages, tickets
 from bot.timeutil import as_utc
@@ -176,8 +180,47 @@ def _log_interim(engine: sa.engine.Engine, ticket_id: int, now: datetime) -> Non
         )
 
 
+def retention_due(last_run: datetime | None, now: datetime, hour: int) -> bool:
+    """True for the first round after start, then once a day from ``hour`` (local time)."""
+    if last_run is None:
+        return True
+    from bot.config import TIMEZONE
+
+    local, last = now.astimezone(TIMEZONE), last_run.astimezone(TIMEZONE)
+    return local.date() > last.date() and local.hour >= hour
+
+
+def retention_policy(settings: Any) -> privacy.RetentionPolicy:
+    """The policy of ``RETENTION_*`` (see .env.example)."""
+    return privacy.RetentionPolicy(
+        conversation_days=settings.retention_conversation_days,
+        ticket_days=settings.retention_ticket_days,
+        dry_run=settings.retention_dry_run,
+    )
+
+
+async def run_retention_if_due(
+    app: Sanic, now: datetime | None = None
+) -> privacy.RetentionResult | None:
+    """Runs :func:`bot.privacy.run_retention` when it is due; None when it was not."""
+    settings = app.ctx.settings
+    now = now or settings.now().astimezone(timezone.utc)
+    if not retention_due(
+        getattr(app.ctx, "retention_last_run", None), now, settings.retention_hour
+    ):
+        return None
+    app.ctx.retention_last_run = now
+    return await asyncio.to_thread(
+        privacy.run_retention,
+        app.ctx.tracker_engine,
+        app.ctx.engine,
+        now,
+        retention_policy(settings),
+    )
+
+
 async def run_periodically(app: Sanic) -> None:
-    """Runs :func:`run_once` forever (cancelled when the server stops)."""
+    """Runs :func:`run_once` and the daily retention forever (cancelled at server stop)."""
     interval = float(os.environ.get("JOB_INTERVAL_SECONDS") or 30)
     while True:
         await asyncio.sleep(interval)
@@ -187,3 +230,7 @@ async def run_periodically(app: Sanic) -> None:
                 logger.info("jobs: %s", counts)
         except Exception:
             logger.exception("background jobs failed")
+        try:
+            await run_retention_if_due(app)
+        except Exception:
+            logger.exception("retention failed")
