@@ -46,7 +46,11 @@ def nlu_examples(files: list[Path]) -> list[tuple[str, str, str]]:
 def check_nlu(root: Path) -> list[str]:
     """Duplicate and leaked examples."""
     errors = []
-    training = nlu_examples(sorted((root / "data" / "nlu").glob("*.yml")))
+    nlu_dir = root / "data" / "nlu"
+    # generated/: FAQ questions (faq.yml) must not repeat another intent's example either
+    training = nlu_examples(
+        sorted(nlu_dir.glob("*.yml")) + sorted((nlu_dir / "generated").glob("*.yml"))
+    )
     seen: dict[str, tuple[str, str]] = {}
     for file, intent, example in training:
         key = normalise_example(example)

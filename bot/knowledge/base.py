@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.knowledge.matching import Match, closest, rank, words
+from bot.knowledge.matching import Match, closest, rank, rank_questions, words
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
@@ -121,6 +121,29 @@ SPECIAL_HOURS_SCHEMA: dict[str, Any] = {
 }
 
 
+FAQ_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "faq": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "required": ["id", "questions", "answer", "source", "updated"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                    "questions": {**_STR_LIST, "minItems": 3},
+                    "answer": {"type": "string", "minLength": 10, "maxLength": 1200},
+                    "source": {"type": "string", "minLength": 3},
+                    "updated": {"type": "string", "format": "date"},
+                    "office": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+
+
 class KnowledgeError(ValueError):
     """The knowledge files are invalid; the message names the file and the problem."""
 
@@ -169,6 +192,18 @@ class SpecialEntry:
     note: str
 
 
+@dataclass(frozen=True)
+class FaqEntry:
+    """A general question with a fixed answer, from `faq.yml`."""
+
+    id: str
+    questions: tuple[str, ...]
+    answer: str
+    source: str
+    updated: date
+    office: str | None = None
+
+
 @dataclass
 class Knowledge:
     """All content of one city, with lookups by id and by citizen wording."""
@@ -179,6 +214,7 @@ class Knowledge:
     offices: dict[str, Office]
     services: dict[str, Service]
     special: list[SpecialEntry] = field(default_factory=list)
+    faq: dict[str, FaqEntry] = field(default_factory=dict)
 
     # --- lookups -------------------------------------------------------------------------
     def office(self, office_id: str) -> Office | None:
@@ -220,6 +256,12 @@ class Knowledge:
             return [Match(text, 100.0, text)]
         return rank(text, self.service_terms(), threshold=threshold, noise=self._noise())
 
+    def find_faq(self, text: str) -> list[Match]:
+        """FAQ entries whose questions come close to ``text``, best first."""
+        if text in self.faq:
+            return [Match(text, 100.0, text)]
+        return rank_questions(text, ((e.id, q) for e in self.faq.values() for q in e.questions))
+
     def _noise(self) -> frozenset[str]:
         return frozenset({"stadt", *words(self.city)})
 
@@ -259,7 +301,7 @@ def _parse_hours(spec: str) -> tuple[tuple[time, time], ...]:
 
 
 def load_knowledge(directory: Path) -> Knowledge:
-    """Loads and validates `offices.yml`, `services.yml` and `special_hours.yml`.
+    """Loads and validates `offices.yml`, `services.yml`, `special_hours.yml` and `faq.yml`.
 
     Raises:
         KnowledgeError: listing every problem found, with file and entry.
@@ -270,22 +312,51 @@ def load_knowledge(directory: Path) -> Knowledge:
     return _build(*raw)
 
 
-def _load_raw(directory: Path) -> tuple[tuple[Any, Any, Any], list[str]]:
+def _load_raw(directory: Path) -> tuple[tuple[Any, Any, Any, Any], list[str]]:
     offices_path = directory / "offices.yml"
     services_path = directory / "services.yml"
     special_path = directory / "special_hours.yml"
+    faq_path = directory / "faq.yml"
     offices_raw = _read_yaml(offices_path)
     services_raw = _read_yaml(services_path)
     special_raw = _read_yaml(special_path) if special_path.exists() else {"special_hours": []}
+    faq_raw = (_read_yaml(faq_path) if faq_path.exists() else None) or {"faq": []}
+    for entry in (faq_raw.get("faq") or []) if isinstance(faq_raw, dict) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("updated"), date):
+            entry["updated"] = entry["updated"].isoformat()  # YAML reads 2026-10-01 as a date
+    raw = (offices_raw, services_raw, special_raw, faq_raw)
     errors = (
         _check(offices_raw, OFFICES_SCHEMA, offices_path)
         + _check(services_raw, SERVICES_SCHEMA, services_path)
         + _check(special_raw or {}, SPECIAL_HOURS_SCHEMA, special_path)
+        + _check(faq_raw, FAQ_SCHEMA, faq_path)
     )
     if errors:
-        return (offices_raw, services_raw, special_raw), errors
+        return raw, errors
     errors += _check_references(offices_raw, services_raw, special_raw or {})
-    return (offices_raw, services_raw, special_raw), errors
+    errors += _check_faq(faq_raw, offices_raw)
+    return raw, errors
+
+
+def _check_faq(faq_raw: Any, offices_raw: Any) -> list[str]:
+    errors: list[str] = []
+    office_ids = {o["id"] for o in offices_raw["offices"]} | {
+        o["id"] for o in offices_raw.get("external_authorities") or []
+    }
+    entries = faq_raw.get("faq") or []
+    ids = [e["id"] for e in entries]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        errors.append(f"faq.yml: id {dup!r} is used twice")
+    seen: dict[str, str] = {}
+    for e in entries:
+        if e.get("office") and e["office"] not in office_ids:
+            errors.append(f"faq.yml: {e['id']}: office {e['office']!r} does not exist")
+        for q in e["questions"]:
+            key = " ".join(words(q))
+            if key in seen:
+                errors.append(f"faq.yml: question {q!r} appears twice ({seen[key]}, {e['id']})")
+            seen[key] = e["id"]
+    return errors
 
 
 def _check_references(offices_raw: Any, services_raw: Any, special_raw: Any) -> list[str]:
@@ -320,7 +391,7 @@ def _check_references(offices_raw: Any, services_raw: Any, special_raw: Any) -> 
     return errors
 
 
-def _build(offices_raw: Any, services_raw: Any, special_raw: Any) -> Knowledge:
+def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) -> Knowledge:
     offices: dict[str, Office] = {}
     for o in offices_raw["offices"]:
         offices[o["id"]] = Office(
@@ -369,6 +440,17 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any) -> Knowledge:
         )
         for e in (special_raw or {}).get("special_hours") or []
     ]
+    faq = {
+        e["id"]: FaqEntry(
+            id=e["id"],
+            questions=tuple(e["questions"]),
+            answer=" ".join(e["answer"].split()),
+            source=e["source"],
+            updated=date.fromisoformat(str(e["updated"])),
+            office=e.get("office"),
+        )
+        for e in faq_raw.get("faq") or []
+    }
     return Knowledge(
         city=offices_raw["city"],
         state=offices_raw["state"],
@@ -376,6 +458,7 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any) -> Knowledge:
         offices=offices,
         services=services,
         special=special,
+        faq=faq,
     )
 
 
@@ -409,7 +492,7 @@ class KnowledgeCache:
         self._knowledge: Knowledge | None = None
 
     def _mtimes(self) -> tuple[float, ...]:
-        names = ("offices.yml", "services.yml", "special_hours.yml")
+        names = ("offices.yml", "services.yml", "special_hours.yml", "faq.yml")
         return tuple(
             (self._dir / n).stat().st_mtime if (self._dir / n).exists() else 0.0 for n in names
         )

@@ -205,3 +205,40 @@ def closest(query: str, terms: Iterable[tuple[str, str]], limit: int = 3) -> lis
         if key not in scored or score > scored[key].score:
             scored[key] = Match(key, score, term)
     return sorted(scored.values(), key=lambda m: -m.score)[:limit]
+
+
+def question_score(question: str, message: str) -> float:
+    """How close ``message`` comes to a whole ``question`` (0-100), word order ignored.
+
+    The harmonic mean of two coverages over content words (stopwords dropped): how much
+    of the question the message covers, and how much of the message the question covers,
+    each word scored like :func:`term_score` (compounds and typos count). A message that
+    shares one word with a long question scores low; a paraphrase with the same key
+    words scores high.
+    """
+    q_words = [w for w in words(question) if w not in STOPWORDS]
+    m_words = [w for w in words(message) if w not in STOPWORDS]
+    if not q_words or not m_words:
+        return 0.0
+    recall = sum(_either_way(w, m_words) for w in q_words) / len(q_words)
+    precision = sum(_either_way(w, q_words) for w in m_words) / len(m_words)
+    if recall + precision == 0:
+        return 0.0
+    return 2 * recall * precision / (recall + precision)
+
+
+def _either_way(word: str, others: Sequence[str]) -> float:
+    """:func:`_word_score` in both directions: "parkausweis" ~ "anwohnerparkausweis"."""
+    return max(_word_score(word, others), max(_word_score(o, [word]) for o in others))
+
+
+def rank_questions(
+    message: str, questions: Iterable[tuple[str, str]], *, threshold: float = 45.0
+) -> list[Match]:
+    """Ranks keys by their best-matching question (FAQ entries), best first."""
+    best: dict[str, Match] = {}
+    for key, question in questions:
+        score = question_score(question, message)
+        if score >= threshold and (key not in best or score > best[key].score):
+            best[key] = Match(key, score, question)
+    return sorted(best.values(), key=lambda m: -m.score)
