@@ -2,7 +2,8 @@
 
 ``python -m bot.cli run`` is what ``make run`` starts: it trains when needed, starts the
 Rasa server, the action server and the web app, prints the URLs once all are healthy and
-stops every process on Ctrl-C or SIGTERM.
+stops every process on Ctrl-C or SIGTERM. A process that crashes is restarted with
+back-off (its PID is in ``STATE_DIR/run/<name>.pid``); one that keeps crashing stops all.
 """
 
 from __future__ import annotations
@@ -232,6 +233,30 @@ def stop_all(procs: dict[str, subprocess.Popen[bytes]], grace: float = 15) -> No
             proc.wait()
 
 
+class RestartPolicy:
+    """When to restart a crashed process: exponential back-off, then give up.
+
+    A process that crashes ``max_restarts`` times within ``window`` seconds is broken
+    (a bad model, a port taken), and restarting it forever would hide that: the
+    supervisor then stops everything with an error instead.
+    """
+
+    def __init__(self, max_restarts: int = 5, window: float = 600.0, base: float = 1.0) -> None:
+        self.max_restarts = max_restarts
+        self.window = window
+        self.base = base
+        self._crashes: dict[str, list[float]] = {}
+
+    def next_delay(self, name: str, now: float) -> float | None:
+        """Seconds to wait before restarting ``name``, or None to give up."""
+        recent = [t for t in self._crashes.get(name, []) if now - t < self.window]
+        recent.append(now)
+        self._crashes[name] = recent
+        if len(recent) > self.max_restarts:
+            return None
+        return min(self.base * 2 ** (len(recent) - 1), 30.0)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Starts Rasa, the action server and the web app; stops them on Ctrl-C / SIGTERM."""
     settings = Settings.from_env()
@@ -252,13 +277,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    specs = process_specs(settings, env, model)
+    pid_dir = settings.state_dir / "run"
+    pid_dir.mkdir(parents=True, exist_ok=True)
+
+    def start(name: str) -> None:
+        log = (settings.state_dir / "logs" / f"{name}.log").open("ab")
+        procs[name] = subprocess.Popen(  # noqa: S603
+            specs[name], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        (pid_dir / f"{name}.pid").write_text(str(procs[name].pid))
+
+    restarts = RestartPolicy()
     try:
-        for name, cmd in process_specs(settings, env, model).items():
-            log = (settings.state_dir / "logs" / f"{name}.log").open("ab")
-            procs[name] = subprocess.Popen(  # noqa: S603
-                cmd, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
+        for name in specs:
+            start(name)
         print("==> starting Rasa (loading the model takes about 40 s), actions, web app ...")
         if not wait_healthy(settings, procs, args.timeout) and not stopping:
             print(f"ERROR: the stack did not become healthy; logs in {settings.state_dir}/logs")
@@ -266,10 +300,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not stopping:
             print_urls(settings)
         while not stopping:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    print(f"ERROR: {name} stopped (exit code {proc.returncode}); stopping all")
+            for name, proc in list(procs.items()):
+                if proc.poll() is None or stopping:
+                    continue
+                delay = restarts.next_delay(name, time.monotonic())
+                if delay is None:
+                    print(
+                        f"ERROR: {name} stopped (exit code {proc.returncode}) "
+                        f"{restarts.max_restarts} times within {restarts.window:.0f} s; "
+                        "stopping all"
+                    )
                     return 1
+                print(
+                    f"WARNING: {name} stopped (exit code {proc.returncode}); "
+                    f"restarting in {delay:.0f} s (see {settings.state_dir}/logs/{name}.log)",
+                    flush=True,
+                )
+                time.sleep(delay)
+                if not stopping:
+                    start(name)
             time.sleep(0.5)
         return 0
     finally:

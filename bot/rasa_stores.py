@@ -48,9 +48,10 @@ class URLTrackerStore(SQLTrackerStore):
         url = host or kwargs.pop("url", None) or "sqlite:///rasa.db"
         kwargs.pop("url", None)
         super().__init__(domain=domain, **sql_settings(url), **kwargs)
-        from bot.rasa_perf import install
+        from bot import rasa_faults, rasa_perf
 
-        install()  # loading a tracker deserialises every event: make that cheap
+        rasa_perf.install()  # loading a tracker deserialises every event: make that cheap
+        rasa_faults.install()  # a failed action call answers "technische Störung"
 
 
 class URLLockStore(LockStore):
