@@ -984,6 +984,10 @@ _CASE_RULES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | None], ...] = (
             r"|\b(?:loesch\w*)\b[^.!?]{0,30}\b(?:meine|unsere)\b[^.!?]{0,10}\bdaten\b"
             r"|\b(?:meine|unsere) (?:\w+ )?daten\b[^.!?]{0,30}\b(?:loeschen|geloescht|einsehen"
             r"|gespeichert|auskunft)\b"
+            r"|\bloesch\w*\b[^.!?]{0,30}\b(?:meinen|unseren|diesen) (?:chat|chatverlauf|verlauf"
+            r"|gespraechsverlauf)\b"
+            r"|\b(?:mein\w*|unser\w*|dies\w*) (?:chat|chatverlauf|verlauf|gespraechsverlauf"
+            r"|unterhaltung|gespraech)\b[^.!?]{0,30}\bloesch\w*"
         ),
         None,
     ),

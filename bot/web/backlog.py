@@ -1,9 +1,15 @@
 """The trainers' backlog: questions the assistant could not answer, grouped and counted.
 
 Shown to trainers and admins only. Texts were redacted when recorded (bot.backlog). A
-trainer dismisses a group, or adds its wording as a synonym of a service: the synonym is
-written into ``data/knowledge/services.yml`` (comments and layout kept) and the matcher
-uses it at once; ``make train`` teaches it to the NLU as well.
+trainer dismisses a group, or assigns it:
+
+- as a synonym of a service: written into ``data/knowledge/services.yml`` (comments and
+  layout kept); the matcher uses it at once, ``make train`` teaches it to the NLU;
+- as a training example of an existing intent: written into ``data/nlu/backlog.yml``;
+- as another wording of a FAQ question: written into ``data/knowledge/faq.yml``.
+
+The last two take effect with the next ``make train``. Nothing that still contains a
+redaction placeholder ("[IBAN entfernt]") can become training data.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz
@@ -22,6 +29,7 @@ from sanic.response import HTTPResponse, redirect
 
 from bot.knowledge.matching import STOPWORDS, words
 from bot.store import backlog
+from bot.validation import nlu_examples, normalise_example
 from bot.web.staff import Handler, audit, login_required, render
 
 bp = Blueprint("backlog", url_prefix="/staff/backlog")
@@ -33,6 +41,7 @@ KIND_LABELS = {
     "unknown_responsibility": "Leistung unbekannt",
     "unknown_opening_hours": "Amt unbekannt",
     "unknown_road_closures": "Straße unbekannt",
+    "unknown_faq": "keine FAQ-Antwort",
 }
 
 
@@ -87,6 +96,98 @@ def add_synonym(services_file: Path, service_id: str, synonym: str) -> bool:
     return False
 
 
+BACKLOG_NLU_FILE = "backlog.yml"
+BACKLOG_NLU_HEADER = (
+    "# Trainingsbeispiele aus dem Trainer-Backlog (/staff/backlog/), von Trainer/innen\n"
+    "# übernommen. Darf von Hand bearbeitet werden; danach `make validate` und `make train`.\n"
+)
+# Intents that only the system sets or that are generated from data/knowledge/.
+NOT_TRAINABLE = frozenset({"ask_faq", "handoff_detected", "inform"})
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml: Any = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def trainable_intents(nlu_dir: Path) -> list[str]:
+    """Intents with hand-written examples in ``data/nlu/*.yml``, sorted."""
+    found = {intent for _, intent, _ in nlu_examples(sorted(nlu_dir.glob("*.yml")))}
+    return sorted(found - NOT_TRAINABLE)
+
+
+def clean_example(text: str) -> str | None:
+    """The example as it will be stored, or None when it cannot be training data."""
+    text = " ".join(text.split())
+    if not 3 <= len(text) <= 200 or _PLACEHOLDER.search(text) or text.startswith("/"):
+        return None
+    return text
+
+
+def add_example(nlu_dir: Path, intent: str, text: str) -> str | None:
+    """Adds ``text`` as a training example of ``intent`` to ``data/nlu/backlog.yml``.
+
+    Returns:
+        None when added, else the reason (German, for the trainer).
+    """
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    example = clean_example(text)
+    if example is None:
+        return "Das Beispiel ist leer, zu lang oder enthält noch einen entfernten Teil."
+    if intent not in trainable_intents(nlu_dir):
+        return "Unbekannte Absicht."
+    key = normalise_example(example)
+    files = sorted(nlu_dir.glob("*.yml")) + sorted((nlu_dir / "generated").glob("*.yml"))
+    for _, other, existing in nlu_examples(files):
+        if normalise_example(existing) == key:
+            return f"Dieses Beispiel gibt es schon (Absicht {other})."
+    path = nlu_dir / BACKLOG_NLU_FILE
+    yaml = _yaml()
+    if path.exists():
+        data = yaml.load(path.read_text(encoding="utf-8"))
+    else:
+        data = yaml.load(BACKLOG_NLU_HEADER + 'version: "3.1"\nnlu: []\n')
+    items = data.setdefault("nlu", [])
+    item = next((i for i in items if i.get("intent") == intent), None)
+    if item is None:
+        item = {"intent": intent, "examples": ""}
+        items.append(item)
+    item["examples"] = LiteralScalarString(f"{item['examples']}- {example}\n")
+    with path.open("w", encoding="utf-8") as fh:
+        yaml.dump(data, fh)
+    return None
+
+
+def add_faq_question(faq_file: Path, faq_id: str, question: str) -> str | None:
+    """Adds ``question`` to a FAQ entry in ``data/knowledge/faq.yml`` (comments kept).
+
+    Returns:
+        None when added, else the reason (German, for the trainer).
+    """
+    text = clean_example(question)
+    if text is None:
+        return "Die Frage ist leer, zu lang oder enthält noch einen entfernten Teil."
+    yaml = _yaml()
+    data = yaml.load(faq_file.read_text(encoding="utf-8")) if faq_file.exists() else None
+    entries = (data or {}).get("faq") or []
+    entry = next((e for e in entries if e.get("id") == faq_id), None)
+    if entry is None:
+        return "Unbekannter FAQ-Eintrag."
+    key = " ".join(words(text))
+    if any(" ".join(words(str(q))) == key for e in entries for q in e.get("questions") or []):
+        return "Diese Frage gibt es schon."
+    entry["questions"].append(text)
+    with faq_file.open("w", encoding="utf-8") as fh:
+        yaml.dump(data, fh)
+    return None
+
+
 def trainer_required(handler: Handler) -> Handler:
     """Staff login plus the trainer (or admin) role; 403 for other staff."""
 
@@ -137,6 +238,8 @@ async def page(request: Request) -> HTTPResponse:
         groups=group_questions(rows),
         kinds=KIND_LABELS,
         services=sorted(knowledge.services.values(), key=lambda s: s.name),
+        intents=trainable_intents(_nlu_dir(request)),
+        faq=list(knowledge.faq.values()),
         notice=request.args.get("ok"),
         error=request.args.get("error"),
     )
@@ -176,4 +279,54 @@ async def synonym(request: Request) -> HTTPResponse:
     )
     return redirect(
         "/staff/backlog/?ok=Synonym+gespeichert.+Nach+make+train+kennt+es+auch+die+NLU."
+    )
+
+
+def _nlu_dir(request: Request) -> Path:
+    """``data/nlu`` beside the knowledge directory the app serves."""
+    return Path(request.app.ctx.settings.knowledge_dir).parent / "nlu"
+
+
+async def _assign(request: Request, status_note: str, audit_action: str, target: str) -> None:
+    user = request.ctx.user.username
+    await asyncio.to_thread(_close, request.app.ctx.engine, _ids(request), "assigned", status_note)
+    await asyncio.to_thread(audit, request.app.ctx.engine, user, audit_action, target)
+
+
+@bp.post("/example")
+@trainer_required
+async def example(request: Request) -> HTTPResponse:
+    """Adds the group's (edited) wording as a training example of an intent."""
+    form = request.form or {}
+    intent = str(form.get("intent") or "")
+    text = str(form.get("example") or "")
+    if not _ids(request):
+        return redirect("/staff/backlog/?error=Keine+Fragen+ausgew%C3%A4hlt.")
+    problem = await asyncio.to_thread(add_example, _nlu_dir(request), intent, text)
+    if problem:
+        return redirect(f"/staff/backlog/?error={quote_plus(problem)}")
+    await _assign(request, f"Beispiel für {intent}", "backlog_example", intent)
+    return redirect(
+        "/staff/backlog/?ok="
+        + quote_plus("Beispiel gespeichert (data/nlu/backlog.yml). Wirkt nach make train.")
+    )
+
+
+@bp.post("/faq")
+@trainer_required
+async def faq_question(request: Request) -> HTTPResponse:
+    """Adds the group's (edited) wording as another question of a FAQ entry."""
+    form = request.form or {}
+    faq_id = str(form.get("faq") or "")
+    text = str(form.get("question") or "")
+    if not _ids(request):
+        return redirect("/staff/backlog/?error=Keine+Fragen+ausgew%C3%A4hlt.")
+    path = Path(request.app.ctx.settings.knowledge_dir) / "faq.yml"
+    problem = await asyncio.to_thread(add_faq_question, path, faq_id, text)
+    if problem:
+        return redirect(f"/staff/backlog/?error={quote_plus(problem)}")
+    await _assign(request, f"FAQ-Frage für {faq_id}", "backlog_faq", faq_id)
+    return redirect(
+        "/staff/backlog/?ok="
+        + quote_plus("Frage gespeichert (data/knowledge/faq.yml). Wirkt nach make train.")
     )

@@ -24,6 +24,10 @@ PASSWORD = "trainer-passwort-123"
 def settings(tmp_path: Path) -> Settings:
     knowledge = tmp_path / "knowledge"
     shutil.copytree(ROOT / "data" / "knowledge", knowledge)
+    nlu = tmp_path / "nlu"  # data/nlu beside the knowledge, as in the repository
+    nlu.mkdir()
+    for f in (ROOT / "data" / "nlu").glob("*.yml"):
+        shutil.copy(f, nlu / f.name)
     s = Settings.from_env(
         {
             "STATE_DIR": str(tmp_path),
@@ -103,3 +107,79 @@ async def test_dismiss(settings):
         ) as resp:
             page = await resp.text()
     assert re.findall(r'<td class="count">(\d+)</td>', page) == ["3"]
+
+
+async def _post_group(web, path: str, form: dict[str, str], group: int = 0) -> str:
+    async with web.http.get(f"{web.url}/staff/backlog/") as resp:
+        page = await resp.text()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    ids = re.findall(r'name="ids" value="([0-9,]+)"', page)[group]
+    async with web.http.post(
+        f"{web.url}/staff/backlog/{path}", data={"csrf": csrf, "ids": ids, **form}
+    ) as resp:
+        return await resp.text()
+
+
+async def test_adopt_as_intent_example_writes_data_nlu_and_validates(settings):
+    nlu_dir = settings.knowledge_dir.parent / "nlu"
+    async with running_app(settings) as web:
+        await login(web, "tina")
+        # the redacted wording cannot become training data
+        page = await _post_group(
+            web, "example", {"intent": "out_of_scope", "example": "Meine IBAN ist [IBAN entfernt]"}
+        )
+        assert "entfernten Teil" in page
+        # an example another intent already has is refused
+        page = await _post_group(web, "example", {"intent": "out_of_scope", "example": "Hallo"})
+        assert "gibt es schon" in page
+        page = await _post_group(web, "example", {"intent": "no_such_intent", "example": "x y z"})
+        assert "Unbekannte Absicht" in page
+        page = await _post_group(
+            web, "example", {"intent": "out_of_scope", "example": "Wo bekomme ich eine Angelkarte?"}
+        )
+        assert "Beispiel gespeichert" in page
+        assert re.findall(r'<td class="count">(\d+)</td>', page) == ["1"]
+    from bot.validation import nlu_examples
+
+    added = nlu_examples([nlu_dir / "backlog.yml"])
+    assert added == [("backlog.yml", "out_of_scope", "Wo bekomme ich eine Angelkarte?")]
+    text = (nlu_dir / "backlog.yml").read_text(encoding="utf-8")
+    assert text.startswith("# Trainingsbeispiele aus dem Trainer-Backlog")
+    assert 'version: "3.1"' in text
+    with make_engine(settings.handoff_db_url).connect() as conn:
+        resolutions = {r.resolution for r in conn.execute(sa.select(backlog.c.resolution))}
+        actions = [r.action for r in conn.execute(sa.text("SELECT action FROM audit_log"))]
+    assert "Beispiel für out_of_scope" in resolutions
+    assert "backlog_example" in actions
+
+
+async def test_a_second_example_for_the_same_intent_is_appended(settings):
+    from bot.web.backlog import add_example
+
+    nlu_dir = settings.knowledge_dir.parent / "nlu"
+    assert add_example(nlu_dir, "greet", "Moin zusammen") is None
+    assert add_example(nlu_dir, "greet", "Servus beinand") is None
+    assert add_example(nlu_dir, "greet", "servus beinand!") == (
+        "Dieses Beispiel gibt es schon (Absicht greet)."
+    )
+    from bot.validation import nlu_examples
+
+    assert [e for _, _, e in nlu_examples([nlu_dir / "backlog.yml"])] == [
+        "Moin zusammen",
+        "Servus beinand",
+    ]
+
+
+async def test_adopt_as_faq_question_keeps_comments(settings):
+    async with running_app(settings) as web:
+        await login(web, "tina")
+        page = await _post_group(
+            web, "faq", {"faq": "parken_rathaus", "question": "Wo stelle ich mein Auto ab?"}
+        )
+        assert "Frage gespeichert" in page
+        page = await _post_group(web, "faq", {"faq": "gibt_es_nicht", "question": "Frage x"})
+        assert "Unbekannter FAQ-Eintrag" in page
+    text = (settings.knowledge_dir / "faq.yml").read_text(encoding="utf-8")
+    assert text.startswith("# Häufige Fragen (FAQ)")
+    knowledge = load_knowledge(settings.knowledge_dir)
+    assert "Wo stelle ich mein Auto ab?" in knowledge.faq["parken_rathaus"].questions
