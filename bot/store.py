@@ -100,6 +100,16 @@ audit_log = sa.Table(
 )
 
 
+# The audit log is append-only: the app only inserts (tests/unit/test_privacy_web.py
+# checks the source), and on SQLite these triggers refuse UPDATE and DELETE outright.
+# PostgreSQL: see docs/OPERATIONS.md ("Audit log") for the trigger or REVOKE to apply.
+AUDIT_APPEND_ONLY_SQLITE = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{op.lower()} BEFORE {op} ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    for op in ("UPDATE", "DELETE")
+)
+
+
 def make_engine(url: str) -> Engine:
     """Creates an engine for ``url`` and the tables if missing.
 
@@ -122,6 +132,10 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
     metadata.create_all(engine)
+    if url.startswith("sqlite"):
+        with engine.begin() as conn:
+            for statement in AUDIT_APPEND_ONLY_SQLITE:
+                conn.execute(sa.text(statement))
     return engine
 
 

@@ -45,6 +45,7 @@ def create_app(
 ) -> Sanic:
     """Builds the Sanic app for ``settings`` (``disable_jobs``: no background jobs, tests)."""
     from bot.web import api, backlog, health, jobs, pages, staff
+    from bot.web import privacy as privacy_pages
 
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -67,6 +68,7 @@ def create_app(
     app.blueprint(pages.bp)
     app.blueprint(staff.bp)
     app.blueprint(backlog.bp)
+    app.blueprint(privacy_pages.bp)
 
     @app.before_server_start
     async def open_clients(app: Sanic, _loop: object) -> None:
