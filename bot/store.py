@@ -1,4 +1,5 @@
-"""The project's own relational store: tickets, staff, trainers' backlog, audit log.
+"""The project's own relational store: tickets, staff, trainers' backlog, citizens'
+feedback, audit log.
 
 SQLite in STATE_DIR by default, PostgreSQL by ``HANDOFF_DB_URL``: the same SQLAlchemy
 Core tables on both. Engines are created by :func:`make_engine`, never at import time.
@@ -76,6 +77,18 @@ backlog = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("status", sa.String(20), nullable=False, default="open", index=True),
     sa.Column("resolution", sa.String(200), nullable=True),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(200), nullable=False, index=True),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("rating", sa.SmallInteger, nullable=False),  # +1 helpful, -1 not helpful
+    sa.Column("comment", sa.Text, nullable=True),  # redacted, at most 500 characters
+    sa.Column("topic", sa.String(60), nullable=True),  # intent of the rated answer
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
 sessions = sa.Table(

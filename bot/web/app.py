@@ -44,7 +44,7 @@ def create_app(
     settings: Settings, name: str = "buergerservice_web", *, disable_jobs: bool = False
 ) -> Sanic:
     """Builds the Sanic app for ``settings`` (``disable_jobs``: no background jobs, tests)."""
-    from bot.web import api, backlog, health, jobs, pages, staff
+    from bot.web import analytics, api, backlog, health, jobs, pages, staff
     from bot.web import privacy as privacy_pages
 
     app = Sanic(name)
@@ -69,6 +69,7 @@ def create_app(
     app.blueprint(staff.bp)
     app.blueprint(backlog.bp)
     app.blueprint(privacy_pages.bp)
+    app.blueprint(analytics.bp)
 
     @app.before_server_start
     async def open_clients(app: Sanic, _loop: object) -> None:
