@@ -1,4 +1,5 @@
-"""JSON API for integrations and tests: ``GET /api/handoffs`` (Bearer token)."""
+"""JSON API: ``GET /api/handoffs`` (Bearer token) for integrations and tests, and
+``POST /api/feedback`` for the website widget's ratings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ import sqlalchemy as sa
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from bot.feedback import (
+    COMMENT_INPUT_MAX,
+    FeedbackError,
+    TooManyRatings,
+    conversation_topic,
+    record_feedback,
+)
 from bot.store import tickets
 
 bp = Blueprint("api", url_prefix="/api")
@@ -54,3 +62,50 @@ async def list_handoffs(request: Request) -> HTTPResponse:
     sender = request.args.get("sender_id")
     rows = await asyncio.to_thread(_rows, request.app.ctx.engine, sender)
     return json(rows)
+
+
+@bp.post("/feedback")
+async def post_feedback(request: Request) -> HTTPResponse:
+    """A citizen's rating of the latest answer on the website.
+
+    Body: ``{"sender_id": "...", "rating": 1 | -1, "comment": "...", "topic": "..."}``
+    (comment and topic optional). The topic and channel are taken from the tracker store
+    when the conversation is known there; the widget's topic is only a fallback.
+    Answers 201, 400 for a bad body, 429 after too many ratings in a minute.
+    """
+    if (request.content_type or "").split(";")[0].strip() != "application/json":
+        return json({"error": "Content-Type must be application/json"}, status=400)
+    try:
+        body = request.json
+    except Exception:
+        return json({"error": "invalid JSON"}, status=400)
+    if not isinstance(body, dict):
+        return json({"error": "expected a JSON object"}, status=400)
+    sender_id, rating = body.get("sender_id"), body.get("rating")
+    comment, topic = body.get("comment"), body.get("topic")
+    if not isinstance(sender_id, str) or not sender_id.strip():
+        return json({"error": "sender_id missing"}, status=400)
+    if comment is not None and (not isinstance(comment, str) or len(comment) > COMMENT_INPUT_MAX):
+        return json(
+            {"error": f"comment must be text of at most {COMMENT_INPUT_MAX} characters"}, status=400
+        )
+    tracked_topic, channel = await asyncio.to_thread(
+        conversation_topic, request.app.ctx.tracker_engine, sender_id
+    )
+    try:
+        await asyncio.to_thread(
+            lambda: record_feedback(
+                request.app.ctx.engine,
+                sender_id=sender_id,
+                channel=channel or "socketio",
+                rating=rating,  # type: ignore[arg-type]  # validated there
+                comment=comment,
+                topic=tracked_topic or topic,
+                now=request.app.ctx.settings.now(),
+            )
+        )
+    except FeedbackError as err:
+        return json({"error": str(err)}, status=400)
+    except TooManyRatings:
+        return json({"error": "too many ratings"}, status=429, headers={"Retry-After": "60"})
+    return json({"ok": True}, status=201)

@@ -3,6 +3,8 @@
 // The session id and the messages are kept in localStorage, so the conversation
 // survives a reload and staff replies pushed during a handoff arrive live.
 // Content is always inserted as text nodes (never innerHTML): it is untrusted.
+// Under the latest answer the citizen can rate it (thumbs up/down, optional comment);
+// the rating goes to the web app's POST /api/feedback (same origin).
 (function () {
   "use strict";
   var root = document.getElementById("chat");
@@ -73,7 +75,121 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function add(msg) { state.messages.push(msg); save(); render(msg); }
+  function add(msg) {
+    msg.id = state.seq = (state.seq || 0) + 1;
+    state.messages.push(msg); save(); render(msg); showFeedback();
+  }
+
+  // --- feedback on the latest answer ---------------------------------------------------
+  var feedback = buildFeedback();
+  var rating = null;
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text) { node.textContent = text; }
+    return node;
+  }
+
+  function buildFeedback() {
+    var box = el("div", { id: "chat-feedback", "class": "feedback", role: "group", "aria-labelledby": "chat-feedback-q", hidden: "" });
+    box.appendChild(el("span", { id: "chat-feedback-q", "class": "feedback-q" }, "War diese Antwort hilfreich?"));
+    [["1", "Ja, die Antwort war hilfreich", "\uD83D\uDC4D"], ["-1", "Nein, die Antwort war nicht hilfreich", "\uD83D\uDC4E"]].forEach(function (t) {
+      var b = el("button", { type: "button", "class": "thumb", "data-rating": t[0], "aria-label": t[1], "aria-pressed": "false" });
+      b.appendChild(el("span", { "aria-hidden": "true" }, t[2]));
+      b.addEventListener("click", function () { rate(parseInt(t[0], 10)); });
+      box.appendChild(b);
+    });
+    var f = el("form", { "class": "feedback-comment", hidden: "" });
+    f.appendChild(el("label", { "for": "chat-feedback-text" }, "Was hat Ihnen gefehlt? (freiwillig, bitte ohne persönliche Daten)"));
+    var text = el("textarea", { id: "chat-feedback-text", maxlength: "500", rows: "2" });
+    text.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") { f.hidden = true; rating = null; pressed(null); box.querySelector(".thumb[data-rating='-1']").focus(); }
+    });
+    f.appendChild(text);
+    f.appendChild(el("button", { type: "submit" }, "Rückmeldung senden"));
+    f.addEventListener("submit", function (ev) { ev.preventDefault(); submitRating(text.value); });
+    box.appendChild(f);
+    box.appendChild(el("p", { id: "chat-feedback-status", "class": "feedback-status", role: "status", "aria-live": "polite" }));
+    log.parentNode.insertBefore(box, log.nextSibling);
+    return box;
+  }
+
+  function latestAnswer() {
+    // id of the latest message when it is the assistant's answer to a citizen's message
+    var last = state.messages.length - 1;
+    if (last < 1 || state.messages[last].from !== "bot" || !state.messages[last].id) { return -1; }
+    for (var i = last - 1; i >= 0; i--) {
+      if (state.messages[i].from === "user") { return state.messages[last].id; }
+    }
+    return -1;
+  }
+
+  function pressed(value) {
+    Array.prototype.forEach.call(feedback.querySelectorAll(".thumb"), function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-rating") === String(value)));
+    });
+    enable(true);
+  }
+
+  function enable(on) {
+    Array.prototype.forEach.call(feedback.querySelectorAll("button"), function (b) { b.disabled = !on; });
+  }
+
+  function showFeedback() {
+    var idx = latestAnswer();
+    rating = null;
+    pressed(null);
+    feedback.querySelector(".feedback-comment").hidden = true;
+    feedback.querySelector("#chat-feedback-text").value = "";
+    feedback.querySelector(".feedback-status").textContent = "";
+    Array.prototype.forEach.call(feedback.querySelectorAll(".thumb, .feedback-q"), function (n) { n.hidden = false; });
+    feedback.hidden = idx < 0 || state.rated === idx;
+  }
+
+  function rate(value) {
+    rating = value;
+    pressed(value);
+    if (value > 0) { submitRating(""); return; }
+    var f = feedback.querySelector(".feedback-comment");
+    f.hidden = false;
+    f.querySelector("textarea").focus();
+  }
+
+  function submitRating(comment) {
+    if (rating === null || !state.session) { return; }
+    var idx = latestAnswer();
+    var status = feedback.querySelector(".feedback-status");
+    var value = rating;
+    var body = { sender_id: state.session, rating: value };
+    if (comment && comment.trim()) { body.comment = comment.trim().slice(0, 500); }
+    rating = null;
+    enable(false);
+    fetch("/api/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify(body)
+    }).then(function (resp) {
+      if (resp.status === 201) { state.rated = idx; save(); }
+      if (latestAnswer() !== idx) { return; }  // the conversation has moved on meanwhile
+      if (resp.status === 201) {
+        if (feedback.contains(document.activeElement)) { input.focus(); }
+        feedback.querySelector(".feedback-comment").hidden = true;
+        Array.prototype.forEach.call(feedback.querySelectorAll(".thumb, .feedback-q"), function (n) { n.hidden = true; });
+        status.textContent = "Vielen Dank für Ihre Rückmeldung.";
+      } else {
+        status.textContent = resp.status === 429
+          ? "Sie haben gerade schon mehrere Bewertungen abgegeben. Bitte versuchen Sie es später noch einmal."
+          : "Ihre Rückmeldung konnte nicht gespeichert werden.";
+        rating = value; enable(true);
+      }
+    }).catch(function () {
+      if (latestAnswer() !== idx) { return; }
+      status.textContent = "Ihre Rückmeldung konnte nicht gesendet werden. Bitte versuchen Sie es später noch einmal.";
+      rating = value; enable(true);
+    });
+  }
 
   var socket = io(rasaUrl, { path: "/socket.io", transports: ["websocket"], reconnection: true });
 
@@ -117,11 +233,13 @@
       status.textContent = "Keine Verbindung. Bitte versuchen Sie es gleich noch einmal.";
       return;
     }
+    if (rating !== null) { submitRating(""); }  // thumbs down chosen, comment not sent: keep the vote
     add({ from: "user", text: shown || payload });
     emit(payload);
   }
 
   state.messages.forEach(render);
+  showFeedback();
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var text = input.value.trim();
