@@ -24,6 +24,7 @@ from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot.channels.guard import limit_webhooks
 from bot.channels.rest import guard_handler
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 
@@ -182,4 +183,4 @@ class SignedFacebookInput(FacebookInput):
             await messenger.handle(payload, self.get_metadata(request))
             return response.text("success")
 
-        return bp
+        return limit_webhooks(bp)  # per client IP: 429 with Retry-After

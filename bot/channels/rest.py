@@ -9,7 +9,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 
-from bot.channels.guard import guarded_message
+from bot.channels.guard import guarded_message, limit_webhooks
 
 
 def guard_handler(
@@ -24,7 +24,8 @@ def guard_handler(
 
 
 class GuardedRestInput(RestInput):
-    """``POST /webhooks/rest/webhook`` as in Rasa, with empty/huge/binary input handled."""
+    """``POST /webhooks/rest/webhook`` as in Rasa, with empty/huge/binary input handled
+    and the per-IP rate limit (429)."""
 
     @classmethod
     def name(cls) -> str:
@@ -32,5 +33,5 @@ class GuardedRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's REST blueprint around the guarded handler."""
-        return super().blueprint(guard_handler(on_new_message))
+        """Rasa's REST blueprint around the guarded handler, limited per client IP."""
+        return limit_webhooks(super().blueprint(guard_handler(on_new_message)))

@@ -23,6 +23,7 @@ from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot.channels.guard import limit_webhooks
 from bot.channels.rest import guard_handler
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 
@@ -164,7 +165,7 @@ class SignedTelegramInput(TelegramInput):
             )
             return response.text("success")
 
-        return bp
+        return limit_webhooks(bp)  # per client IP: 429 with Retry-After
 
     @staticmethod
     def extract(update: dict[str, Any]) -> tuple[Any, str] | None:

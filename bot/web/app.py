@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
+from bot.channels.guard import IpRateLimiter, limit_requests, trusted_networks
 from bot.config import Settings
 from bot.handoff.policy import HandoffConfig
 from bot.knowledge.base import KnowledgeCache
@@ -28,6 +29,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+def rate_limited(path: str) -> bool:
+    """The web app's public routes under the per-IP limit: the website page and /api/."""
+    return path in ("/", "/datenschutz") or path.startswith("/api/")
 
 
 def templates() -> Environment:
@@ -69,6 +75,9 @@ def create_app(
     app.blueprint(staff.bp)
     app.blueprint(backlog.bp)
     app.blueprint(privacy_pages.bp)
+    app.ctx.ip_limiter = IpRateLimiter(settings.rate_limit_per_ip_per_minute)
+    trusted = trusted_networks(settings.trusted_proxies)
+    limit_requests(app, app.ctx.ip_limiter, trusted, rate_limited)
     app.blueprint(analytics.bp)
 
     @app.before_server_start
