@@ -202,8 +202,15 @@ def retention_policy(settings: Any) -> privacy.RetentionPolicy:
 async def run_retention_if_due(
     app: Sanic, now: datetime | None = None
 ) -> privacy.RetentionResult | None:
-    """Runs :func:`bot.privacy.run_retention` when it is due; None when it was not."""
+    """Runs :func:`bot.privacy.run_retention` when it is due; None when it was not.
+
+    With a fixed clock (``BOT_FIXED_NOW``: tests, demos) the scheduled run is skipped:
+    Rasa stamps events with the real time, tickets with the fixed one, and comparing
+    either with the other could delete live conversations. Pass ``now`` to run it anyway.
+    """
     settings = app.ctx.settings
+    if now is None and settings.fixed_now:
+        return None
     now = now or settings.now().astimezone(timezone.utc)
     if not retention_due(
         getattr(app.ctx, "retention_last_run", None), now, settings.retention_hour

@@ -77,11 +77,11 @@ async def test_web_app_job_runs_retention_once_a_day(settings):
     assert refs(settings) == {"MS-NEW1-0001"}
 
 
-async def test_web_app_job_uses_the_app_clock(settings):
-    """Without an explicit time the job takes BOT_FIXED_NOW, never today's date."""
+async def test_scheduled_run_is_skipped_with_a_fixed_clock(settings):
+    """BOT_FIXED_NOW (tests, demos): no automatic deletion against a fake date."""
     async with running_app(settings) as web:
-        result = await jobs.run_retention_if_due(web.app)
-    assert result is not None and result.conversations == 1
+        assert await jobs.run_retention_if_due(web.app) is None
+    assert senders(make_engine(settings.tracker_store_url)) == {"expired", "current"}
 
 
 def _cli(monkeypatch, settings: Settings, *args: str) -> dict:
