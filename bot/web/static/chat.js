@@ -94,9 +94,10 @@
   function buildFeedback() {
     var box = el("div", { id: "chat-feedback", "class": "feedback", role: "group", "aria-labelledby": "chat-feedback-q", hidden: "" });
     box.appendChild(el("span", { id: "chat-feedback-q", "class": "feedback-q" }, "War diese Antwort hilfreich?"));
-    [["1", "Ja, die Antwort war hilfreich", "\uD83D\uDC4D"], ["-1", "Nein, die Antwort war nicht hilfreich", "\uD83D\uDC4E"]].forEach(function (t) {
+    [["1", "Ja, die Antwort war hilfreich", "Ja"], ["-1", "Nein, die Antwort war nicht hilfreich", "Nein"]].forEach(function (t) {
       var b = el("button", { type: "button", "class": "thumb", "data-rating": t[0], "aria-label": t[1], "aria-pressed": "false" });
-      b.appendChild(el("span", { "aria-hidden": "true" }, t[2]));
+      b.appendChild(thumbIcon(t[0] === "-1"));
+      b.appendChild(el("span", {}, t[2]));
       b.addEventListener("click", function () { rate(parseInt(t[0], 10)); });
       box.appendChild(b);
     });
@@ -113,6 +114,23 @@
     box.appendChild(el("p", { id: "chat-feedback-status", "class": "feedback-status", role: "status", "aria-live": "polite" }));
     log.parentNode.insertBefore(box, log.nextSibling);
     return box;
+  }
+
+  function thumbIcon(down) {
+    // an SVG thumb (Material Icons "thumb_up", Apache-2.0): emoji fonts are not everywhere
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "20");
+    svg.setAttribute("height", "20");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z");
+    if (down) { path.setAttribute("transform", "rotate(180 12 12)"); }
+    svg.appendChild(path);
+    return svg;
   }
 
   function latestAnswer() {
