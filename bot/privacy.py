@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -277,11 +278,12 @@ class ErasureScope:
     events: int = 0
     ticket_messages: int = 0
     feedback: int = 0
+    outbox: list[Path] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         """True when nothing is stored about the query."""
-        return not (self.events or self.ticket_ids or self.feedback)
+        return not (self.events or self.ticket_ids or self.feedback or self.outbox)
 
     def counts(self) -> dict[str, int]:
         """The numbers shown to staff and written to the audit log."""
@@ -291,6 +293,7 @@ class ErasureScope:
             "tickets": len(self.ticket_ids),
             "ticket_messages": self.ticket_messages,
             "feedback": self.feedback,
+            "outbox": len(self.outbox),
         }
 
     def audit_target(self, key: str = "") -> str:
@@ -317,6 +320,19 @@ def feedback_table() -> sa.Table | None:
     return table
 
 
+def _outbox_items(outbox_dir: Path | None) -> list[tuple[Path, dict[str, Any]]]:
+    """Tickets waiting in the outbox (``STATE_DIR/outbox``: the store was unavailable)."""
+    if outbox_dir is None or not outbox_dir.is_dir():
+        return []
+    items = []
+    for path in sorted(outbox_dir.glob("*.json")):
+        try:
+            items.append((path, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue  # delivered (and removed) meanwhile, or half written
+    return items
+
+
 def _related_tickets(conn: Connection, senders: set[str], ids: set[int]) -> list[Any]:
     cond = [tickets.c.sender_id.in_(senders), tickets.c.origin_sender_id.in_(senders)]
     if ids:
@@ -331,24 +347,34 @@ def _related_tickets(conn: Connection, senders: set[str], ids: set[int]) -> list
     return list(conn.execute(query))
 
 
-def erasure_scope(tracker: Engine, handoff: Engine, raw_query: str) -> ErasureScope:
+def erasure_scope(
+    tracker: Engine, handoff: Engine, raw_query: str, outbox_dir: Path | None = None
+) -> ErasureScope:
     """What would be deleted for a sender id or a case reference (nothing is changed).
 
     Starting from the query, the scope takes every ticket of the sender (also as the
     messenger origin of a case resumed on the website) and every sender of those tickets,
     until nothing new is found: one person's conversation on two channels is one scope.
+    Tickets still waiting in the outbox (``outbox_dir``) count as well.
     """
     query, by_reference = normalise_query(raw_query)
     scope = ErasureScope(query=query, by_reference=by_reference)
     if not query:
         return scope
+    pending = _outbox_items(outbox_dir)
     with handoff.connect() as conn:
         ids: set[int] = set()
         if by_reference:
             row = conn.execute(sa.select(tickets.c.id).where(tickets.c.reference == query)).first()
-            if row is None:
+            if row is not None:
+                ids.add(row.id)
+            scope.senders |= {
+                str(item["sender_id"])
+                for _, item in pending
+                if item.get("reference") == query and item.get("sender_id")
+            }
+            if row is None and not scope.senders:
                 return scope
-            ids.add(row.id)
         else:
             scope.senders.add(query)
         rows: list[Any] = []
@@ -360,7 +386,11 @@ def erasure_scope(tracker: Engine, handoff: Engine, raw_query: str) -> ErasureSc
                 break
             scope.senders |= found
         scope.ticket_ids = sorted(ids)
-        scope.references = sorted(r.reference for r in rows)
+        scope.outbox = [path for path, item in pending if item.get("sender_id") in scope.senders]
+        scope.references = sorted(
+            {r.reference for r in rows}
+            | {str(i.get("reference")) for p, i in pending if p in scope.outbox}
+        )
         scope.open_tickets = sum(1 for r in rows if r.status != CLOSED)
         for batch in _chunks(scope.ticket_ids):
             scope.ticket_messages += conn.execute(
@@ -394,8 +424,12 @@ def erase(
     Returns:
         The counts actually deleted.
     """
-    deleted = dict.fromkeys(("events", "tickets", "ticket_messages", "feedback"), 0)
+    deleted = dict.fromkeys(("events", "tickets", "ticket_messages", "feedback", "outbox"), 0)
     deleted = {"conversations": len(scope.senders), **deleted}
+    for path in scope.outbox:  # before the store: the outbox worker could deliver it
+        if path.exists():
+            path.unlink(missing_ok=True)
+            deleted["outbox"] += 1
     if scope.senders and _has_events(tracker):
         with tracker.begin() as tconn:
             deleted["events"] = _events_of(tconn, sorted(scope.senders), delete=True)

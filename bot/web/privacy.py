@@ -29,6 +29,7 @@ COUNT_LABELS = {
     "tickets": "Vorgänge",
     "ticket_messages": "Antworten und Notizen zu Vorgängen",
     "feedback": "Rückmeldungen (Bewertungen)",
+    "outbox": "Vorgänge, die noch auf ihre Speicherung warten",
 }
 
 
@@ -55,7 +56,10 @@ def _query(request: Request) -> str:
 
 async def _scope(request: Request, query: str) -> privacy.ErasureScope:
     ctx = request.app.ctx
-    return await asyncio.to_thread(privacy.erasure_scope, ctx.tracker_engine, ctx.engine, query)
+    outbox = ctx.settings.state_dir / "outbox"  # as bot.runtime.outbox()
+    return await asyncio.to_thread(
+        privacy.erasure_scope, ctx.tracker_engine, ctx.engine, query, outbox
+    )
 
 
 @bp.get("/")

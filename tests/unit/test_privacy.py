@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 
 from bot import privacy, store
-from bot.handoff.tickets import NewTicket, insert_ticket
+from bot.handoff.tickets import NewTicket, Outbox, insert_ticket
 from bot.privacy import RetentionPolicy, erase, erasure_scope, run_retention
 from bot.store import audit_log, make_engine, ticket_messages, tickets
 
@@ -270,6 +270,7 @@ def test_scope_by_reference_includes_the_messenger_origin(resumed_case):
         "tickets": 1,
         "ticket_messages": 2,
         "feedback": 0,
+        "outbox": 0,
     }
     assert scope.open_tickets == 1
 
@@ -360,3 +361,39 @@ def test_the_projects_feedback_table_is_erased_too(resumed_case):
     scope = erasure_scope(tracker, handoff, "MS-7K4P-Q2XD")
     assert erase(tracker, handoff, scope, "anna", NOW)["feedback"] == 1
     assert count(handoff, feedback) == 0
+
+
+def _pending(outbox: Outbox, reference: str, sender: str) -> Path:
+    return outbox.put(
+        NewTicket(
+            reference=reference,
+            idem_key=f"idem-{reference}",
+            sender_id=sender,
+            channel="telegram",
+            reason="personal_data",
+            office="buergerbuero_mitte",
+            created_at=NOW,
+            due_at=NOW + timedelta(days=1),
+        )
+    )
+
+
+def test_tickets_waiting_in_the_outbox_are_erased_too(resumed_case, tmp_path):
+    tracker, handoff = resumed_case
+    box = Outbox(tmp_path / "outbox")
+    mine = _pending(box, "MS-WAIT-0001", "tg-4711")
+    other = _pending(box, "MS-WAIT-0002", "bystander")
+    scope = erasure_scope(tracker, handoff, "MS-7K4P-Q2XD", box.directory)
+    assert scope.outbox == [mine]
+    assert scope.references == ["MS-7K4P-Q2XD", "MS-WAIT-0001"]
+    assert erase(tracker, handoff, scope, "anna", NOW)["outbox"] == 1
+    assert not mine.exists() and other.exists()
+
+
+def test_a_reference_only_in_the_outbox_is_found(tracker, handoff, tmp_path):
+    box = Outbox(tmp_path / "outbox")
+    path = _pending(box, "MS-WAIT-0003", "tg-99")
+    add_conversation(tracker, "tg-99", NOW)
+    scope = erasure_scope(tracker, handoff, "ms-wait-0003", box.directory)
+    assert scope.senders == {"tg-99"} and scope.outbox == [path] and scope.events == 3
+    assert erasure_scope(tracker, handoff, "MS-WAIT-9999", box.directory).empty

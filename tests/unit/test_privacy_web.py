@@ -117,6 +117,7 @@ async def test_preview_shows_counts_and_changes_nothing(settings):
         "Vorgänge": 1,
         "Antworten und Notizen zu Vorgängen": 2,
         "Rückmeldungen": 0,
+        "Vorgänge, die noch auf ihre Speicherung warten": 0,
     }
     assert "noch offen" in page and "MS-7K4P-Q2XD" in page
     assert "Nachricht 0" not in page  # counts only, no content
