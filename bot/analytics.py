@@ -78,6 +78,7 @@ INTENT_LABELS = {
     "ask_opening_hours": "Öffnungszeiten",
     "ask_responsibility": "Zuständigkeiten",
     "ask_road_closures": "Straßensperrungen",
+    "ask_faq": "Häufige Fragen (FAQ)",
     "request_human": "Wunsch nach Mitarbeiter/in",
     "ask_case_status": "Stand eines Vorgangs",
     "complain": "Beschwerde",
