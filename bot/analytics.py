@@ -250,6 +250,7 @@ def compute(tracker_engine: Engine, engine: Engine, rng: Range, now: datetime) -
         rng: the calendar days.
         now: the current time (for "overdue now").
     """
+    now = now.astimezone(timezone.utc)  # SQLite compares stored UTC times as text
     report = Report(range=rng, now=now)
     conversation_keys: set[tuple[str, date]] = set()
     try:
@@ -524,22 +525,26 @@ def rows(
         ("zufriedenheit", "quote", "Anteil positiv", _pct(report.satisfaction)),
     ]
     for day, values in report.per_day.items():
-        out.append(("tag", day.isoformat(), "Gespräche", values["conversations"]))
-        out.append(("tag", day.isoformat(), "Nachrichten", values["messages"]))
+        out.append(("gespraeche_je_tag", day.isoformat(), "Gespräche", values["conversations"]))
+    for day, values in report.per_day.items():
+        out.append(("nachrichten_je_tag", day.isoformat(), "Nachrichten", values["messages"]))
     for chan, values in report.channels.items():
-        out.append(("kanal", chan, f"{channel_label(chan)}: Gespräche", values["conversations"]))
-        out.append(("kanal", chan, f"{channel_label(chan)}: Nachrichten", values["messages"]))
+        label = channel_label(chan)
+        out.append(("gespraeche_je_kanal", chan, label, values["conversations"]))
+    for chan, values in report.channels.items():
+        label = channel_label(chan)
+        out.append(("nachrichten_je_kanal", chan, label, values["messages"]))
     out += [("thema", i, intent_label(i), n) for i, n in report.topics]
     out += [("amt", o, names.get("office", {}).get(o, o), n) for o, n in report.offices]
     out += [("leistung", s, names.get("service", {}).get(s, s), n) for s, n in report.services]
     out += [("strasse", s, s, n) for s, n in report.streets]
     out += [("uebergabe_grund", r, r, n) for r, n in report.handoffs_by_reason]
-    for topic, up, down in report.satisfaction_by_topic:
-        out.append(("zufriedenheit_thema", topic, f"{intent_label(topic)}: positiv", up))
-        out.append(("zufriedenheit_thema", topic, f"{intent_label(topic)}: negativ", down))
-    for chan, up, down in report.satisfaction_by_channel:
-        out.append(("zufriedenheit_kanal", chan, f"{channel_label(chan)}: positiv", up))
-        out.append(("zufriedenheit_kanal", chan, f"{channel_label(chan)}: negativ", down))
+    for index, kind in ((1, "positiv"), (2, "negativ")):
+        for row in report.satisfaction_by_topic:
+            out.append((f"{kind}_je_thema", row[0], intent_label(row[0]), row[index]))
+    for index, kind in ((1, "positiv"), (2, "negativ")):
+        for row in report.satisfaction_by_channel:
+            out.append((f"{kind}_je_kanal", row[0], channel_label(row[0]), row[index]))
     return out
 
 
@@ -599,7 +604,10 @@ def open_data(report: Report, min_count: int = MIN_COUNT) -> dict[str, Any]:
             }
             for day, values in report.per_day.items()
         ],
-        "kanaele": {chan: dict(v) for chan, v in report.channels.items()},
+        "kanaele": {
+            chan: {"gespraeche": v["conversations"], "nachrichten": v["messages"]}
+            for chan, v in report.channels.items()
+        },
         "themen": dict(report.topics),
         "aemter": _suppressed(report.offices),
         "leistungen": _suppressed(report.services),

@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse, raw
 
 from bot import analytics
 from bot.analytics import Range, RangeError, Report
-from bot.web.staff import _now, audit, login_required, render
+from bot.web.staff import audit, login_required, render
 
 bp = Blueprint("analytics", url_prefix="/staff/analytics")
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")  # Okabe–Ito
@@ -185,7 +185,7 @@ def _names(request: Request) -> dict[str, dict[str, str]]:
 
 async def _report(request: Request) -> Report | str:
     """The report for the request's ``from``/``to``, or the German error message."""
-    now = _now(request)
+    now = request.app.ctx.settings.now()  # the app's clock (BOT_FIXED_NOW in tests)
     try:
         rng = analytics.parse_range(request.args.get("from"), request.args.get("to"), now)
     except RangeError as err:

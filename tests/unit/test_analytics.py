@@ -601,8 +601,11 @@ async def test_csv_export_is_audited(settings):
     assert values[("gesamt", "gespraeche")] == "9"
     assert values[("gesamt", "nachrichten")] == "17"
     assert values[("gesamt", "nicht_verstanden_quote")] == "23.5"
-    assert values[("tag", "2026-11-23")] in ("2", "4")
-    assert values[("kanal", "telegram")] == "4"  # the last of the channel's two rows
+    assert values[("gespraeche_je_tag", "2026-11-23")] == "2"
+    assert values[("nachrichten_je_tag", "2026-11-23")] == "4"
+    assert values[("gespraeche_je_kanal", "telegram")] == "2"
+    assert values[("nachrichten_je_kanal", "socketio")] == "11"
+    assert len(values) == len(rows) - 1  # every (section, key) once
     assert values[("uebergabe_grund", "complain")] == "2"
     assert values[("bearbeitung", "median_stunden")] == "16.5"
     assert values[("zufriedenheit", "kommentare")] == "2"
@@ -627,7 +630,7 @@ async def test_open_data_has_counts_only(settings):
     assert data["lizenz"].startswith("Datenlizenz Deutschland")
     assert data["zeitraum"] == {"von": "2026-11-17", "bis": "2026-11-23"}
     assert [d["gespraeche"] for d in data["tage"]] == [2, 1, 1, 1, 1, 1, 2]
-    assert data["kanaele"]["socketio"] == {"conversations": 6, "messages": 11}
+    assert data["kanaele"]["socketio"] == {"gespraeche": 6, "nachrichten": 11}
     assert data["themen"]["ask_opening_hours"] == 3
     assert data["uebergaben_je_grund"] == {"complain": 2, "request_human": 2, "personal_data": 1}
     assert data["bewertungen"]["positiv"] == 3 and data["bewertungen"]["negativ"] == 2
@@ -662,3 +665,14 @@ async def test_open_data_has_counts_only(settings):
             )
         ]
     assert targets == ["open-data.json", "open-data.csv"]
+
+
+def test_overdue_now_compares_in_utc(tmp_path):
+    """A ticket due at 10:30 local time is not overdue at 10:00 local (SQLite stores UTC)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    new, _ = ticket("web-q", "socketio", "request_human", at(22, 10, 30))
+    insert_ticket(engine, new)  # due 23.11. 10:30 local = 09:30 UTC
+    tracker = sa.create_engine(f"sqlite:///{tmp_path / 'no-rasa.db'}")
+    rng = analytics.Range(date(2026, 11, 22), date(2026, 11, 23))
+    assert analytics.compute(tracker, engine, rng, NOW).overdue_now == 0
+    assert analytics.compute(tracker, engine, rng, at(23, 10, 31)).overdue_now == 1
