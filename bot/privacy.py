@@ -417,15 +417,16 @@ def erase(
 ) -> dict[str, int]:
     """Deletes everything in ``scope`` and records it in the audit log.
 
-    The tracker events go first (their own database), then tickets, messages, feedback
-    and the audit row in one transaction of the handoff store. Run again after a failure:
-    the scope is simply smaller.
+    Waiting outbox files go first (so they cannot be delivered meanwhile), then the
+    tracker events (their own database), then feedback, tickets, messages and the audit
+    row in one transaction of the handoff store. Run again after a failure: the scope is
+    simply smaller.
 
     Returns:
         The counts actually deleted.
     """
-    deleted = dict.fromkeys(("events", "tickets", "ticket_messages", "feedback", "outbox"), 0)
-    deleted = {"conversations": len(scope.senders), **deleted}
+    deleted = {"conversations": len(scope.senders), "events": 0, "tickets": 0}
+    deleted |= {"ticket_messages": 0, "feedback": 0, "outbox": 0}
     for path in scope.outbox:  # before the store: the outbox worker could deliver it
         if path.exists():
             path.unlink(missing_ok=True)
