@@ -13,6 +13,7 @@ import asyncio
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -68,6 +69,21 @@ def _nice_max(value: int) -> int:
     return 10 * magnitude
 
 
+def _legend(
+    out: list[dict[str, Any]], channels: list[str], colors: dict[str, str], left: int, right: int
+) -> int:
+    """Places one legend entry per channel, wrapping into rows; returns the row count."""
+    x, row = left, 0
+    for chan in channels:
+        text = analytics.channel_label(chan)
+        advance = 30 + 7 * len(text)  # swatch, gap, ~7 px per character at 12 px
+        if x > left and x + advance > right:
+            x, row = left, row + 1
+        out.append({"x": x, "y": 12 + 18 * row, "color": colors[chan], "text": text})
+        x += advance
+    return row + 1 if channels else 0
+
+
 def day_label(day: date) -> str:
     """``Mo 23.11.``"""
     return f"{WEEKDAYS[day.weekday()]} {day:%d.%m.}"
@@ -78,12 +94,14 @@ def days_chart(report: Report) -> Chart:
     days = list(report.per_day)
     channels = list(report.channels)
     colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(channels)}
-    left, top, bottom, right = 40, 28, 40, 10
-    width = max(360, min(900, left + right + 44 * len(days)))
-    height = 260
+    left, bottom, right = 40, 40, 10
+    width = max(480, min(900, left + right + 72 * len(days)))
+    legend: list[dict[str, Any]] = []
+    top = 18 + 18 * _legend(legend, channels, colors, left, width - right)
+    height = 220 + top
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = _nice_max(max((v["conversations"] for v in report.per_day.values()), default=0))
-    chart = Chart(width, height)
+    chart = Chart(width, height, legend=legend)
     for frac in (0, 0.5, 1):
         value = top_value * frac
         if value != int(value):
@@ -91,7 +109,7 @@ def days_chart(report: Report) -> Chart:
         chart.grid.append({"y": top + plot_h * (1 - frac), "text": f"{int(value)}"})
     slot = plot_w / max(len(days), 1)
     bar_w = max(2.0, slot * 0.7)
-    every = max(1, round(len(days) / 12))  # at most ~12 date labels
+    every = max(1, math.ceil(72 / slot))  # date labels at least ~72 px apart
     for i, day in enumerate(days):
         x = left + i * slot + (slot - bar_w) / 2
         y = float(top + plot_h)
@@ -115,15 +133,6 @@ def days_chart(report: Report) -> Chart:
             chart.labels.append(
                 {"x": x + bar_w / 2, "y": height - bottom + 16, "text": day_label(day)}
             )
-    for i, chan in enumerate(channels):
-        chart.legend.append(
-            {
-                "x": left + 150 * i,
-                "y": 12,
-                "color": colors[chan],
-                "text": analytics.channel_label(chan),
-            }
-        )
     busiest = max(days, key=lambda d: report.per_day[d]["conversations"]) if days else None
     chart.description = (
         f"Gespräche pro Tag vom {report.range.first:%d.%m.%Y} bis {report.range.last:%d.%m.%Y}, "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -676,3 +677,32 @@ def test_overdue_now_compares_in_utc(tmp_path):
     rng = analytics.Range(date(2026, 11, 22), date(2026, 11, 23))
     assert analytics.compute(tracker, engine, rng, NOW).overdue_now == 0
     assert analytics.compute(tracker, engine, rng, at(23, 10, 31)).overdue_now == 1
+
+
+def test_day_chart_stays_readable_for_a_year():
+    from collections import Counter
+
+    from bot.web.analytics import days_chart
+
+    rng = analytics.Range(date(2026, 1, 1), date(2026, 12, 31))
+    report = analytics.Report(range=rng, now=NOW)
+    channels = ["socketio", "telegram", "facebook", "rest", "whatsapp"]
+    report.channels = {c: {"conversations": 1, "messages": 1} for c in channels}
+    for i, day in enumerate(rng.days):
+        report.per_day[day] = {"conversations": i % 7, "messages": i % 7}
+        report.per_day_channel[day] = Counter({"socketio": i % 7})
+    chart = days_chart(report)
+    assert chart.width == 900
+    assert all(b.x >= 0 and b.x + b.width <= chart.width for b in chart.bars)
+    assert all(b.y >= 0 and b.y + b.height <= chart.height for b in chart.bars)
+    xs = [label["x"] for label in chart.labels]
+    assert len(xs) <= 13 and min(b - a for a, b in itertools.pairwise(xs)) >= 70
+    assert all(e["x"] + 30 + 7 * len(e["text"]) <= chart.width for e in chart.legend)
+    # a week is narrower: the five channels' legend wraps into a second row
+    week = analytics.Range(date(2026, 11, 17), date(2026, 11, 23))
+    report.range = week
+    report.per_day = {d: report.per_day[d] for d in week.days}
+    chart = days_chart(report)
+    assert chart.width == 554 and max(e["y"] for e in chart.legend) == 30
+    assert all(e["x"] + 30 + 7 * len(e["text"]) <= chart.width for e in chart.legend)
+    assert all(b.y >= 40 for b in chart.bars)  # below the legend
