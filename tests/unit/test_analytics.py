@@ -706,3 +706,23 @@ def test_day_chart_stays_readable_for_a_year():
     assert chart.width == 554 and max(e["y"] for e in chart.legend) == 30
     assert all(e["x"] + 30 + 7 * len(e["text"]) <= chart.width for e in chart.legend)
     assert all(b.y >= 40 for b in chart.bars)  # below the legend
+
+
+async def test_page_without_rasa_events_table(tmp_path):
+    s = Settings.from_env(
+        {
+            "STATE_DIR": str(tmp_path),
+            "WEB_PORT": str(free_port()),
+            "RASA_PORT": str(free_port()),
+            "ACTIONS_PORT": str(free_port()),
+            "BOT_FIXED_NOW": NOW.isoformat(),
+        }
+    )
+    upsert_user(make_engine(s.handoff_db_url), "sam", PASSWORD, "staff")
+    async with running_app(s) as web:
+        await login(web)
+        async with web.http.get(f"{web.url}/staff/analytics/") as resp:
+            assert resp.status == 200
+            page = await resp.text()
+    assert "Gesprächsdaten des Assistenten sind gerade nicht lesbar" in page
+    assert cell(page, "kpi-conversations") == "0"
