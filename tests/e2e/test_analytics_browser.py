@@ -115,7 +115,9 @@ def test_citizen_rates_answer_and_staff_sees_it_counted(stack, browser, analyst)
 
     # stored once, redacted, with the topic of the rated answer
     with sqlite3.connect(stack.state_dir / "handoff.db") as db:
-        rows = db.execute("SELECT rating, comment, topic, channel FROM feedback").fetchall()
+        rows = db.execute(
+            "SELECT rating, comment, topic, channel FROM feedback WHERE channel = 'socketio'"
+        ).fetchall()
     assert rows == [
         (
             -1,
@@ -157,8 +159,16 @@ def test_citizen_rates_answer_and_staff_sees_it_counted(stack, browser, analyst)
     assert chart.get_attribute("role") == "img"
     assert "Gespräche pro Tag" in (staff.locator("#chart-days-desc").text_content() or "")
     assert staff.locator("#table-days").is_visible()
-    assert staff.inner_text("#feedback-comments") == "1"
-    assert "0 positive und 1 negative Bewertungen" in staff.inner_text("#feedback-summary")
+    # other tests of the same stack may rate too (a 👍 on Telegram): the page shows the store
+    with sqlite3.connect(stack.state_dir / "handoff.db") as db:
+        positive, negative, comments = db.execute(
+            "SELECT SUM(rating = 1), SUM(rating = -1), COUNT(comment) FROM feedback"
+        ).fetchone()
+    assert comments >= 1 and negative >= 1
+    assert staff.inner_text("#feedback-comments") == str(comments)
+    assert f"{positive} positive und {negative} negative Bewertungen" in staff.inner_text(
+        "#feedback-summary"
+    )
     page = staff.content()
     assert "Samstag fehlen" not in page and "Telefonnummer" not in page  # counts only
     staff.screenshot(path=str(stack.state_dir / "analytics.png"), full_page=True)

@@ -6,12 +6,13 @@ platforms' outbound APIs are replaced, by the local recorder (tests/recorder.py)
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import hashlib
 import hmac
 import json
 import re
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,27 @@ def test_telegram_payload_shapes(stack, shape, expected):
     assert any(expected in t for t in texts), texts
 
 
+def test_telegram_thumb_rates_the_last_answer(stack):
+    import sqlalchemy as sa
+
+    from bot.store import feedback, make_engine
+
+    chat_id = 900300
+    assert tg_post(stack, tg_update("text_message", chat_id)) == 200  # the turn is done
+    answered = len(stack.platforms.wait_for("telegram", str(chat_id), 1))
+    update = tg_update("text_message", chat_id)
+    update["message"]["text"] = "👎🏼"
+    update["update_id"] += 1
+    update["message"]["message_id"] += 1
+    assert tg_post(stack, update) == 200
+    texts = stack.platforms.wait_for("telegram", str(chat_id), answered + 1)
+    assert "Danke für Ihre Rückmeldung" in texts[answered], texts
+    engine = make_engine(f"sqlite:///{stack.state_dir / 'handoff.db'}")
+    with engine.connect() as conn:
+        rows = list(conn.execute(sa.select(feedback).where(feedback.c.sender_id == str(chat_id))))
+    assert [(r.channel, r.rating, r.topic) for r in rows] == [("telegram", -1, "opening_hours")]
+
+
 def test_telegram_personal_data_switches_channel_and_says_why(stack):
     update = tg_update("text_message", 900200)
     update["message"]["text"] = "Meine Steuer-ID ist 86095742719, bitte ändern Sie meine Adresse"
@@ -209,48 +231,55 @@ def test_telegram_personal_data_switches_channel_and_says_why(stack):
 # --- website socket.io ------------------------------------------------------------------
 
 
-async def _socket_turns(
+def _socket_turns(
     url: str, messages: list[str], session_id: str | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
-    client = socketio.AsyncClient()
+    """Turns over socket.io as the widget speaks it (python-socketio's client)."""
+    client = socketio.Client()
     received: list[dict[str, Any]] = []
-    confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    confirmed = threading.Event()
+    sid_box: dict[str, str] = {}
 
     @client.on("session_confirm")
-    async def on_confirm(data: Any) -> None:
-        confirmed.set_result(data if isinstance(data, str) else data["session_id"])
+    def on_confirm(data: Any) -> None:
+        sid_box["sid"] = data if isinstance(data, str) else data["session_id"]
+        confirmed.set()
 
     @client.on("bot_uttered")
-    async def on_bot(data: dict[str, Any]) -> None:
+    def on_bot(data: dict[str, Any]) -> None:
         received.append(data)
 
-    await client.connect(url, socketio_path="/socket.io", transports=["websocket"])
-    await client.emit("session_request", {"session_id": session_id})
-    sid = await asyncio.wait_for(confirmed, 10)
-    for text in messages:
-        count = len(received)
-        await client.emit(
-            "user_uttered", {"message": text, "session_id": sid, "customData": {"language": "de"}}
-        )
-        for _ in range(300):
-            if len(received) > count:
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)
-    await client.disconnect()
+    client.connect(url, socketio_path="/socket.io", transports=["websocket"])
+    try:
+        client.emit("session_request", {"session_id": session_id})
+        assert confirmed.wait(10), "no session_confirm"
+        sid = sid_box["sid"]
+        for text in messages:
+            count = len(received)
+            client.emit(
+                "user_uttered",
+                {"message": text, "session_id": sid, "customData": {"language": "de"}},
+            )
+            for _ in range(300):
+                if len(received) > count:
+                    break
+                time.sleep(0.1)
+            time.sleep(0.5)
+    finally:
+        client.disconnect()
     return sid, received
 
 
 def test_socketio_protocol_with_python_client(stack):
-    sid, received = asyncio.run(_socket_turns(stack.rasa, ["Hallo"]))
+    sid, received = _socket_turns(stack.rasa, ["Hallo"])
     assert sid
     assert "Guten Tag" in received[0]["text"]
     assert [b["title"] for b in received[-1].get("quick_replies", received[-1].get("buttons", []))]
 
 
 def test_socketio_session_persists(stack):
-    sid, _ = asyncio.run(_socket_turns(stack.rasa, ["Wann hat das Standesamt geöffnet?"]))
-    sid2, received = asyncio.run(_socket_turns(stack.rasa, ["und am Samstag?"], session_id=sid))
+    sid, _ = _socket_turns(stack.rasa, ["Wann hat das Standesamt geöffnet?"])
+    sid2, received = _socket_turns(stack.rasa, ["und am Samstag?"], session_id=sid)
     assert sid2 == sid
     assert any("Standesamt" in r.get("text", "") for r in received), received
 
@@ -276,8 +305,8 @@ def test_messenger_case_continues_on_the_website_by_reference(stack):
     texts = " ".join(stack.platforms.wait_for("telegram", "900400", 2))
     reference = re.search(r"MS-[A-Z0-9]{4}-[A-Z0-9]{4}", texts)
     assert reference and "vorgang=" + reference.group(0) in texts
-    sid, received = asyncio.run(
-        _socket_turns(stack.rasa, ['/resume_case{"reference":"' + reference.group(0) + '"}'])
+    sid, received = _socket_turns(
+        stack.rasa, ['/resume_case{"reference":"' + reference.group(0) + '"}']
     )
     assert any("Willkommen zurück" in r.get("text", "") for r in received), received
     _, tickets = stack.request(
