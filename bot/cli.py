@@ -170,6 +170,9 @@ def stack_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
         SANIC_HOST=settings.bind_host,
         PYTHONUNBUFFERED="1",
     )
+    # Rasa sends usage telemetry to Rasa's servers unless told not to; a city's server
+    # does not phone home (an operator may still set it to "true" explicitly).
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     return env
 
 

@@ -113,6 +113,7 @@ class RetentionResult:
     events: int = 0
     tickets: int = 0
     ticket_messages: int = 0
+    feedback: int = 0
     dry_run: bool = False
     seconds: float = 0.0
 
@@ -183,6 +184,23 @@ def expire_conversations(
     return len(senders), deleted
 
 
+def expire_feedback(handoff: Engine, now: datetime, days: int, dry_run: bool = False) -> int:
+    """Deletes citizens' ratings (and their comments) older than ``days`` (none when 0).
+
+    Ratings belong to a conversation and expire with the same period.
+    """
+    table = feedback_table()
+    if days <= 0 or table is None or "created_at" not in table.c:
+        return 0
+    cutoff = now - timedelta(days=days)
+    where = table.c.created_at < cutoff
+    if dry_run:
+        with handoff.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).where(where)).scalar() or 0)
+    with handoff.begin() as conn:
+        return int(conn.execute(sa.delete(table).where(where)).rowcount or 0)
+
+
 def _expired_tickets(handoff: Engine, cutoff: datetime) -> list[int]:
     closed_at = sa.func.coalesce(tickets.c.closed_at, tickets.c.created_at)
     query = sa.select(tickets.c.id).where(tickets.c.status == CLOSED, closed_at < cutoff)
@@ -242,19 +260,22 @@ def run_retention(
         tracker, handoff, now, policy.conversation_days, policy.dry_run
     )
     n_tickets, n_messages = expire_tickets(handoff, now, policy.ticket_days, policy.dry_run)
+    n_feedback = expire_feedback(handoff, now, policy.conversation_days, policy.dry_run)
     result = RetentionResult(
         conversations=conversations,
         events=n_events,
         tickets=n_tickets,
         ticket_messages=n_messages,
+        feedback=n_feedback,
         dry_run=policy.dry_run,
         seconds=time.monotonic() - started,
     )
     logger.info("retention %s", json.dumps(result.as_dict(), sort_keys=True))
-    if not policy.dry_run and (conversations or n_tickets):
+    if not policy.dry_run and (conversations or n_tickets or n_feedback):
         detail = (
             f"conversations={conversations} events={n_events} tickets={n_tickets} "
-            f"ticket_messages={n_messages} (conversation_days={policy.conversation_days}, "
+            f"ticket_messages={n_messages} feedback={n_feedback} "
+            f"(conversation_days={policy.conversation_days}, "
             f"ticket_days={policy.ticket_days})"
         )
         with handoff.begin() as conn:

@@ -61,11 +61,26 @@ def _looks_binary(text: str) -> bool:
     return controls / len(text) > 0.1
 
 
+# A message that is only a thumb (any skin tone, with or without emoji presentation) is a
+# rating of the last answer, as messenger users give it: recorded by action_feedback.
+_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f\\s]")
+THUMBS = {"\U0001f44d": 1, "\U0001f44e": -1}
+
+
+def thumb_rating(text: str) -> int | None:
+    """+1 for 👍, -1 for 👎 (repeated or with skin tone), else None."""
+    core = _MODIFIERS.sub("", text)
+    if core and len(set(core)) == 1 and core[0] in THUMBS:
+        return THUMBS[core[0]]
+    return None
+
+
 def guard(raw: Any) -> Guarded:
     """Checks one incoming message text.
 
     Button payloads (``/intent{...}``) pass unchanged; normal text is NFC-normalised and
-    stripped of control and invisible direction characters.
+    stripped of control and invisible direction characters. A lone 👍 or 👎 becomes the
+    payload ``/feedback{"rating": 1}`` (or -1).
     """
     if raw is None:
         return Guarded("/input_empty", "empty")
@@ -79,6 +94,9 @@ def guard(raw: Any) -> Guarded:
         return Guarded("/input_empty", "empty")
     if len(text) > MAX_CHARS:
         return Guarded("/input_too_long", "too_long", excerpt=text[:EXCERPT_CHARS])
+    rating = thumb_rating(text)
+    if rating is not None:
+        return Guarded(f'/feedback{{"rating": {rating}}}')
     return Guarded(text)
 
 

@@ -201,6 +201,7 @@ def test_zero_days_keeps_forever(seeded):
         "events": 0,
         "tickets": 0,
         "ticket_messages": 0,
+        "feedback": 0,
         "dry_run": False,
         "seconds": 0,
     }
@@ -397,3 +398,27 @@ def test_a_reference_only_in_the_outbox_is_found(tracker, handoff, tmp_path):
     scope = erasure_scope(tracker, handoff, "ms-wait-0003", box.directory)
     assert scope.senders == {"tg-99"} and scope.outbox == [path] and scope.events == 3
     assert erasure_scope(tracker, handoff, "MS-WAIT-9999", box.directory).empty
+
+
+def test_ratings_expire_with_the_conversation_period(handoff, tracker):
+    from bot.store import feedback
+
+    rows = [
+        {"sender_id": "old", "channel": "telegram", "rating": -1, "comment": "[IBAN entfernt]",
+         "topic": "faq", "created_at": NOW - timedelta(days=91)},
+        {"sender_id": "new", "channel": "socketio", "rating": 1, "comment": None,
+         "topic": "faq", "created_at": NOW - timedelta(days=89)},
+    ]  # fmt: skip
+    with handoff.begin() as conn:
+        conn.execute(
+            sa.insert(feedback), [{c: v for c, v in r.items() if c in feedback.c} for r in rows]
+        )
+    dry = run_retention(tracker, handoff, NOW, RetentionPolicy(90, 365, dry_run=True))
+    assert dry.feedback == 1 and count(handoff, feedback) == 2
+    result = run_retention(tracker, handoff, NOW, RetentionPolicy(90, 365))
+    assert result.feedback == 1
+    with handoff.connect() as conn:
+        assert [r.sender_id for r in conn.execute(sa.select(feedback.c.sender_id))] == ["new"]
+    assert "feedback=1" in audit_rows(handoff)[-1].detail
+    kept = run_retention(tracker, handoff, NOW + timedelta(days=999), RetentionPolicy(0, 0))
+    assert kept.feedback == 0 and count(handoff, feedback) == 1

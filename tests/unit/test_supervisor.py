@@ -23,3 +23,16 @@ def test_old_crashes_are_forgotten_and_processes_counted_apart():
     assert policy.next_delay("web", now=10.0) == 2.0
     assert policy.next_delay("rasa", now=11.0) == 1.0
     assert policy.next_delay("web", now=100.0) == 1.0  # the first two are out of the window
+
+
+def test_stack_env_keeps_rasa_from_phoning_home(tmp_path):
+    from bot.cli import stack_env
+    from bot.config import Settings
+
+    settings = Settings.from_env({"STATE_DIR": str(tmp_path)})
+    env = stack_env(settings, {})
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    assert env["BOT_API_TOKEN"]  # generated into STATE_DIR/secrets
+    assert (
+        stack_env(settings, {"RASA_TELEMETRY_ENABLED": "true"})["RASA_TELEMETRY_ENABLED"] == "true"
+    )
