@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,14 +201,21 @@ def process_specs(settings: Settings, env: dict[str, str], model: Path) -> dict[
 
 
 def wait_healthy(
-    settings: Settings, procs: dict[str, subprocess.Popen[bytes]], timeout: float
+    settings: Settings,
+    procs: dict[str, subprocess.Popen[bytes]],
+    timeout: float,
+    on_exit: Callable[[str, subprocess.Popen[bytes]], bool] | None = None,
 ) -> bool:
-    """Polls /health until every component is ready, a process died, or time ran out."""
+    """Polls /health until every component is ready, a process died, or time ran out.
+
+    ``on_exit`` handles a process that stopped (restart it and return True); without it,
+    or when it returns False, a stopped process ends the wait with False.
+    """
     deadline = time.monotonic() + timeout
     url = f"{settings.web_url}/health"
     while time.monotonic() < deadline:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
+        for name, proc in list(procs.items()):
+            if proc.poll() is not None and (on_exit is None or not on_exit(name, proc)):
                 print(f"ERROR: {name} exited with code {proc.returncode}; see var/logs/{name}.log")
                 return False
         try:
@@ -293,35 +300,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         (pid_dir / f"{name}.pid").write_text(str(procs[name].pid))
 
     restarts = RestartPolicy()
+
+    def restart(name: str, proc: subprocess.Popen[bytes]) -> bool:
+        """Restarts a stopped process after the back-off; False when it keeps crashing."""
+        delay = restarts.next_delay(name, time.monotonic())
+        if delay is None:
+            print(
+                f"ERROR: {name} stopped (exit code {proc.returncode}) "
+                f"{restarts.max_restarts} times within {restarts.window:.0f} s; stopping all"
+            )
+            return False
+        print(
+            f"WARNING: {name} stopped (exit code {proc.returncode}); restarting in "
+            f"{delay:.0f} s (see {settings.state_dir}/logs/{name}.log)",
+            flush=True,
+        )
+        time.sleep(delay)
+        if not stopping:
+            start(name)
+        return True
+
     try:
         for name in specs:
             start(name)
         print("==> starting Rasa (loading the model takes about 40 s), actions, web app ...")
-        if not wait_healthy(settings, procs, args.timeout) and not stopping:
+        if not wait_healthy(settings, procs, args.timeout, restart) and not stopping:
             print(f"ERROR: the stack did not become healthy; logs in {settings.state_dir}/logs")
             return 1
         if not stopping:
             print_urls(settings)
         while not stopping:
             for name, proc in list(procs.items()):
-                if proc.poll() is None or stopping:
-                    continue
-                delay = restarts.next_delay(name, time.monotonic())
-                if delay is None:
-                    print(
-                        f"ERROR: {name} stopped (exit code {proc.returncode}) "
-                        f"{restarts.max_restarts} times within {restarts.window:.0f} s; "
-                        "stopping all"
-                    )
+                if proc.poll() is not None and not stopping and not restart(name, proc):
                     return 1
-                print(
-                    f"WARNING: {name} stopped (exit code {proc.returncode}); "
-                    f"restarting in {delay:.0f} s (see {settings.state_dir}/logs/{name}.log)",
-                    flush=True,
-                )
-                time.sleep(delay)
-                if not stopping:
-                    start(name)
             time.sleep(0.5)
         return 0
     finally:

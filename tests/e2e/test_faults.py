@@ -8,6 +8,7 @@ SIGKILL, the way an out-of-memory kill or a crash ends them.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 import urllib.error
@@ -80,3 +81,24 @@ def test_rasa_restart_continues_every_conversation(stack):
     assert status == 200
     texts = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
     assert texts == ["Wer ist für die Hundesteuer zuständig?"]
+
+
+def test_web_app_down_handoff_still_lands_in_the_staff_inbox(stack):
+    import sqlite3
+
+    sender = "fault-web"
+    old = _kill(stack, "web")
+    assert "Mitarbeiter" in stack.say(sender, "Ich möchte bitte mit einem Menschen sprechen")
+    answer = stack.say(sender, "ja")
+    reference = re.search(r"MS-[A-Z0-9]{4}-[A-Z0-9]{4}", answer)
+    assert reference, answer
+    with sqlite3.connect(stack.state_dir / "handoff.db") as db:  # written while web was down
+        rows = db.execute("SELECT reference FROM tickets WHERE sender_id = ?", (sender,))
+        assert [r[0] for r in rows] == [reference.group(0)]
+    _wait_until(stack, "web", old)
+    status, tickets = stack.request(
+        "GET",
+        f"{stack.web}/api/handoffs?sender_id={sender}",
+        headers={"Authorization": f"Bearer {stack.handoff_api_token}"},
+    )
+    assert status == 200 and [t["reference"] for t in tickets] == [reference.group(0)]
