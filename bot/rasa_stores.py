@@ -29,6 +29,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
+from bot.store import sqlite_pragmas
+
 logger = logging.getLogger(__name__)
 MUTEX_SECONDS = 10
 
@@ -72,13 +74,7 @@ def _sqlite_engine(rasa_engine: Any) -> Any:
         connect_args={"check_same_thread": False, "timeout": 15},
     )
 
-    @sa.event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-
+    sqlite_pragmas(engine, "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
     rasa_engine.dispose()
     return engine
 

@@ -123,6 +123,17 @@ AUDIT_APPEND_ONLY_SQLITE = tuple(
 )
 
 
+def sqlite_pragmas(engine: Engine, *pragmas: str) -> None:
+    """Runs ``pragmas`` on every new SQLite connection of ``engine``."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        for pragma in pragmas:
+            cur.execute(pragma)
+        cur.close()
+
+
 def make_engine(url: str) -> Engine:
     """Creates an engine for ``url`` and the tables if missing.
 
@@ -136,14 +147,7 @@ def make_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
     engine = sa.create_engine(url, **kwargs)
     if url.startswith("sqlite"):
-
-        @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
+        sqlite_pragmas(engine, "PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON")
     metadata.create_all(engine)
     if url.startswith("sqlite"):
         with engine.begin() as conn:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def app_settings(state_dir: Path, now: str, **extra: str) -> Settings:
+    """Settings of a web app in ``state_dir`` on free ports, with the clock fixed at ``now``."""
+    return Settings.from_env(
+        {
+            "STATE_DIR": str(state_dir),
+            "WEB_PORT": str(free_port()),
+            "RASA_PORT": str(free_port()),
+            "ACTIONS_PORT": str(free_port()),
+            "BOT_FIXED_NOW": now,
+            **extra,
+        }
+    )
 
 
 @dataclass

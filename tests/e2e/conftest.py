@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -210,3 +211,45 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         smtp.stop()
         still = [p for p in ports if port_open(p)]
         assert not still, f"ports still open after SIGTERM: {still}"
+
+
+# --- browser tests (Debian's chromium through Playwright) ------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Debian chromium; skipped where it is not installed."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (scripts/ensure-chromium.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def add_staff_user(stack: Stack, name: str, password: str, role: str = "staff") -> str:
+    """Creates an account the way operators do (``make user``) in the stack's store."""
+    env = dict(os.environ, STATE_DIR=str(stack.state_dir), STAFF_PASSWORD=password)
+    env.pop("HANDOFF_DB_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "user", name, "--role", role],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    return name

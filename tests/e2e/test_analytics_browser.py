@@ -8,57 +8,22 @@ either page.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import FIXED_NOW
+from tests.e2e.conftest import FIXED_NOW, add_staff_user
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "auswertung-browser-passwort"
 BOT = "#chat-log li.msg.bot, #chat-log li.msg.staff"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (scripts/ensure-chromium.sh installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def analyst(stack) -> str:
-    env = dict(os.environ, STATE_DIR=str(stack.state_dir), STAFF_PASSWORD=PASSWORD)
-    env.pop("HANDOFF_DB_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "bot.cli", "user", "ulrike", "--role", "staff"],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
-    return "ulrike"
+    return add_staff_user(stack, "ulrike", PASSWORD)
 
 
 def wait_for_text(page, selector: str, text: str, timeout: float = 30.0, start: int = 0) -> str:

@@ -7,55 +7,20 @@ staff member hands the conversation back and the assistant answers again.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.conftest import add_staff_user
+
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 STAFF_PASSWORD = "browser-test-passwort"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (scripts/ensure-chromium.sh installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def staff_account(stack) -> str:
-    env = dict(os.environ, STATE_DIR=str(stack.state_dir), STAFF_PASSWORD=STAFF_PASSWORD)
-    env.pop("HANDOFF_DB_URL", None)
-    subprocess.run(
-        [sys.executable, "-m", "bot.cli", "user", "sabine", "--role", "staff"],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
-    return "sabine"
+    return add_staff_user(stack, "sabine", STAFF_PASSWORD)
 
 
 def wait_for_message(page, selector: str, text: str, timeout: float = 30.0, start: int = 0) -> str:

@@ -27,7 +27,7 @@ from bot.feedback import record_feedback
 from bot.handoff.tickets import NewTicket, insert_ticket
 from bot.store import audit_log, make_engine, tickets
 from bot.web.auth import upsert_user
-from tests.webserver import free_port, running_app
+from tests.webserver import app_settings, running_app
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
 PASSWORD = "auswertung-passwort-123"
@@ -320,15 +320,7 @@ async def seed(tracker_path: Path, handoff_url: str) -> None:
 
 @pytest.fixture
 async def settings(tmp_path: Path) -> Settings:
-    s = Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),
-            "ACTIONS_PORT": str(free_port()),
-            "BOT_FIXED_NOW": NOW.isoformat(),
-        }
-    )
+    s = app_settings(tmp_path, NOW.isoformat())
     await seed(tmp_path / "rasa.db", s.handoff_db_url)
     engine = make_engine(s.handoff_db_url)
     upsert_user(engine, "sam", PASSWORD, "staff")
@@ -709,15 +701,7 @@ def test_day_chart_stays_readable_for_a_year():
 
 
 async def test_page_without_rasa_events_table(tmp_path):
-    s = Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),
-            "ACTIONS_PORT": str(free_port()),
-            "BOT_FIXED_NOW": NOW.isoformat(),
-        }
-    )
+    s = app_settings(tmp_path, NOW.isoformat())
     upsert_user(make_engine(s.handoff_db_url), "sam", PASSWORD, "staff")
     async with running_app(s) as web:
         await login(web)

@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.store import audit_log, make_engine, ticket_messages, tickets
 from bot.web.auth import upsert_user
 from tests.unit.test_privacy import RASA_EVENTS, add_conversation, add_ticket, senders
-from tests.webserver import free_port, running_app
+from tests.webserver import app_settings, running_app
 
 PASSWORD = "richtig-langes-passwort"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -22,15 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),
-            "ACTIONS_PORT": str(free_port()),
-            "BOT_FIXED_NOW": NOW.isoformat(),
-        }
-    )
+    s = app_settings(tmp_path, NOW.isoformat())
     handoff = make_engine(s.handoff_db_url)
     upsert_user(handoff, "anna", PASSWORD, "staff", "buergerbuero_mitte")
     upsert_user(handoff, "tom", PASSWORD, "trainer")

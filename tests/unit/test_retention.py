@@ -14,7 +14,7 @@ from bot.config import TIMEZONE, Settings
 from bot.store import make_engine, tickets
 from bot.web import jobs
 from tests.unit.test_privacy import RASA_EVENTS, add_conversation, add_ticket, senders
-from tests.webserver import free_port, running_app
+from tests.webserver import app_settings, running_app
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
 
@@ -40,16 +40,8 @@ def test_retention_runs_once_a_day_from_the_configured_hour(last, now, due):
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),
-            "ACTIONS_PORT": str(free_port()),
-            "BOT_FIXED_NOW": NOW.isoformat(),
-            "RETENTION_CONVERSATION_DAYS": "30",
-            "RETENTION_TICKET_DAYS": "100",
-        }
+    s = app_settings(
+        tmp_path, NOW.isoformat(), RETENTION_CONVERSATION_DAYS="30", RETENTION_TICKET_DAYS="100"
     )
     tracker = make_engine(s.tracker_store_url)
     RASA_EVENTS.create(tracker)
