@@ -14,11 +14,20 @@ MAX_CHOICES = 4
 
 
 def find_services(knowledge: Knowledge, text: str, entities: list[dict[str, Any]]) -> list[Match]:
-    """Candidate services for a message: entities first, then the whole text."""
+    """Candidate services for a message: entities first, then the whole text.
+
+    An entity names a service ("Parkausweis" → Bewohnerparkausweis), but the whole text
+    may name a more specific one ("Parkausweis für meinen Handwerksbetrieb"): when the
+    text's best match is another service and scores higher than the entity's service
+    does on the text, the text's ranking decides.
+    """
+    matches = knowledge.find_services(text) if text.strip() else []
     for value in entity_values(entities, "service"):
         if value in knowledge.services:
+            own = next((m.score for m in matches if m.key == value), 0.0)
+            if matches and matches[0].key != value and matches[0].score > own:
+                return matches
             return [Match(value, 100.0, value)]
-    matches = knowledge.find_services(text)
     if not matches:
         for value in entity_values(entities, "service"):
             matches = knowledge.find_services(value, threshold=80)

@@ -20,7 +20,12 @@ NEW_SERVICE = {
     "office": "ordnungsamt",
     "fee": "120,00 EUR pro Jahr",
     "documents": ["Gewerbeanmeldung", "Fahrzeugschein"],
-    "synonyms": ["Handwerkerparkausweis", "Parkausweis für Handwerker", "Handwerkerausweis"],
+    "synonyms": [
+        "Handwerkerparkausweis",
+        "Parkausweis für Handwerker",
+        "Handwerkerausweis",
+        "Handwerksbetrieb",
+    ],
 }
 
 
@@ -43,3 +48,23 @@ def test_new_service_is_found_by_a_paraphrase_and_generated_for_rasa(knowledge_c
     assert "- Handwerkerausweis" in synonyms["handwerkerparkausweis"]
     lookup = next(i for i in doc["nlu"] if i.get("lookup") == "service")
     assert "Parkausweis für Handwerker" in lookup["examples"]
+
+
+def test_the_whole_text_beats_a_less_specific_entity(knowledge_copy):
+    """DIET tags "Parkausweis" (a synonym of the Bewohnerparkausweis); the text says more."""
+    from tests.conftest import entity
+
+    cache = KnowledgeCache(knowledge_copy)
+    path = knowledge_copy / "services.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["services"].append(NEW_SERVICE)
+    time.sleep(0.01)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    text = "Ich brauche einen Parkausweis für meinen Handwerksbetrieb, wo bekomme ich den?"
+    out = answer(cache.get(), text, [entity("service", "anwohnerparkausweis")], {})
+    assert out.replies[0].variables["service"] == "Handwerkerparkausweis beantragen"
+    # the entity still decides when the text names nothing more specific
+    out = answer(
+        cache.get(), "Wo gibt es den Parkausweis?", [entity("service", "anwohnerparkausweis")], {}
+    )
+    assert out.replies[0].variables["service"] == "Bewohnerparkausweis beantragen"
