@@ -22,7 +22,7 @@
    (a rewind, a restart or an undo falls back to the full computation), and callers get
    copies (with Rasa's own sharing between states), never the kept ones. The applied
    events (undo/restart rules) are likewise extended while events are only appended.
-4. The action server gets the last ``ACTION_EVENTS_WINDOW`` events (default 400), not
+4. The action server gets the last ``ACTION_EVENTS_WINDOW`` events (default 200), not
    the whole session: Rasa serialises every event to JSON for every custom-action call
    (18 % of the server's time at turn 200). This is the one change of behaviour, and it
    is bounded: slots, latest message, active loop and follow-up action still come from
@@ -31,6 +31,8 @@
 5. ``applied_events`` (which events count after undo/restart) extended from its last
    result while events were only appended, and no throw-away tracker copy before
    actions that only read the tracker (both are full replays of the history).
+6. ``Policy.format_tracker_states`` (a text of all states, built on every RulePolicy
+   prediction for one debug log line) is only built when that debug log is on.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import collections
 import copy
 import itertools
 import json
+import logging
 import operator
 import os
 import weakref
@@ -49,9 +52,10 @@ from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import ActionBotResponse, ActionListen, RemoteAction
+from rasa.core.policies.policy import Policy
 from rasa.core.processor import MessageProcessor
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -71,7 +75,8 @@ _original_states_for_tracker_history = Domain.states_for_tracker_history
 _original_action_call_format = RemoteAction._action_call_format
 _original_applied_events = DialogueStateTracker.applied_events
 _original_run_action = MessageProcessor._run_action
-DEFAULT_ACTION_EVENTS_WINDOW = 400
+_original_format_tracker_states = Policy.format_tracker_states
+DEFAULT_ACTION_EVENTS_WINDOW = 200
 
 
 @lru_cache(maxsize=1)
@@ -172,25 +177,30 @@ def _step(
 
 
 def _copy_states(states: list[State]) -> list[State]:
-    """Copies of the states; sub-states shared between states stay shared, as in Rasa."""
-    seen: dict[int, Any] = {}
-    out = []
+    """The states as callers may change them, without touching the kept ones.
+
+    Rasa's featurizers change only the ``user`` sub-state of returned states (deleting
+    text, intent or entities: ``_remove_user_text_if_intent``, ``_choose_last_user_input``);
+    nothing changes the other sub-states or a state's keys. So each state with a user
+    sub-state gets its own copy of it (user sub-states shared between states stay
+    shared, as Rasa builds them); other states are handed out as they are kept.
+    """
+    seen: dict[int, dict[str, Any]] = {}
+    out: list[State] = []
     for state in states:
-        copied = {}
-        for key, sub in state.items():
-            if isinstance(sub, dict):
-                if id(sub) not in seen:
-                    seen[id(sub)] = dict(sub)
-                copied[key] = seen[id(sub)]
-            else:
-                copied[key] = sub
+        user = state.get(USER)
+        if not isinstance(user, dict):
+            out.append(state)
+            continue
+        if id(user) not in seen:
+            seen[id(user)] = dict(user)
+        copied = dict(state)
+        copied[USER] = seen[id(user)]
         out.append(copied)
     return out
 
 
 _RESETTING = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted, ActiveLoop)
-
-
 _APPLIED = "_buergerservice_applied"  # instance attribute: (events, applied, loops)
 
 
@@ -314,6 +324,13 @@ async def run_action(
         del tracker.copy
 
 
+def format_tracker_states(states: list[State]) -> str:
+    """The states as text for RulePolicy's debug log; empty while that log is off."""
+    if not logging.getLogger("rasa.core.policies.rule_policy").isEnabledFor(logging.DEBUG):
+        return ""
+    return str(_original_format_tracker_states(states))
+
+
 def install() -> None:
     """Installs the speed-ups (idempotent; called by the tracker store)."""
     Event.resolve_by_type = staticmethod(resolve_by_type)
@@ -322,3 +339,4 @@ def install() -> None:
     RemoteAction._action_call_format = action_call_format
     DialogueStateTracker.applied_events = applied_events
     MessageProcessor._run_action = run_action
+    Policy.format_tracker_states = staticmethod(format_tracker_states)

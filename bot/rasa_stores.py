@@ -6,18 +6,23 @@ give one URL. These thin subclasses parse it and delegate to Rasa's implementati
 The tracker store also keeps recently used trackers in memory (``TRACKER_CACHE_SIZE``,
 default 200; 0 turns it off). Rasa rebuilds the whole session from SQL on every message:
 JSON-decoding and replaying every event, so each turn costs more the longer the
-conversation runs. A cached tracker is used only when the database still holds exactly
-as many events of the session as the tracker had when it was saved or loaded (one
-indexed COUNT). A turn handled by another instance, a session restart, an erasure or a
-failed turn that was never saved therefore all fall back to Rasa's own load.
+conversation runs. A kept tracker is used only when it is unchanged since it was saved
+or loaded and the database still holds exactly as many rows of the sender as then (one
+indexed COUNT). A turn handled by another instance, an erasure, retention or a failed
+turn that was never saved therefore all fall back to Rasa's own load; so does a new
+session (Rasa loads only the latest one). Saving a tracker checked in the same turn
+(under the conversation's lock) inserts its new events without Rasa's second COUNT.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +30,7 @@ import sqlalchemy.orm
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
@@ -90,53 +96,88 @@ class URLTrackerStore(SQLTrackerStore):
 
         rasa_perf.install()  # loading a tracker deserialises every event: make that cheap
         rasa_faults.install()  # a failed action call answers "technische Störung"
-        if self.engine.dialect.name == "sqlite":
-            self.engine = _sqlite_engine(self.engine)
+        rasa_engine: Any = self.engine  # type: ignore[has-type]  # untyped in Rasa
+        if rasa_engine.dialect.name == "sqlite":
+            self.engine = _sqlite_engine(rasa_engine)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         try:
             self.cache_size = max(0, int(os.environ.get("TRACKER_CACHE_SIZE", "200")))
         except ValueError:
             self.cache_size = 200
-        self._cache: OrderedDict[str, tuple[int, DialogueStateTracker]] = OrderedDict()
+        self._cache: OrderedDict[str, _Kept] = OrderedDict()
         self.cache_hits = 0
         self.cache_misses = 0
 
-    def _stored_count(self, sender_id: str) -> int:
-        """Events of the sender's latest session in the database."""
-        with self.session_scope() as session:
-            return int(
-                self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
-            )
+    def _rows(self, sender_id: str) -> int:
+        """The sender's rows in the events table (all sessions): one indexed COUNT."""
+        table = self.SQLEvent.__table__
+        query = sa.select(sa.func.count()).select_from(table).where(table.c.sender_id == sender_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
 
-    def _remember(self, tracker: DialogueStateTracker, stored: int) -> None:
+    def _remember(self, tracker: DialogueStateTracker, rows: int) -> None:
         if not self.cache_size:
             return
-        self._cache[tracker.sender_id] = (stored, tracker)
+        self._cache[tracker.sender_id] = _Kept(tracker, len(tracker.events), rows, fresh=True)
         self._cache.move_to_end(tracker.sender_id)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker: from memory when the database agrees, else SQL."""
-        cached = self._cache.pop(sender_id, None)
-        if cached is not None:
-            stored, tracker = cached
-            # the tracker was not changed without being saved, and nobody else wrote since
-            if len(tracker.events) == stored and self._stored_count(sender_id) == stored:
-                self.cache_hits += 1
-                self._remember(tracker, stored)
-                return tracker
+        kept = self._cache.get(sender_id)
+        # the tracker was not changed without being saved, and nobody else wrote since
+        if (
+            kept is not None
+            and len(kept.tracker.events) == kept.events
+            and self._rows(sender_id) == kept.rows
+        ):
+            self.cache_hits += 1
+            kept.fresh = True
+            self._cache.move_to_end(sender_id)
+            return kept.tracker
+        self._cache.pop(sender_id, None)
         self.cache_misses += 1
         tracker = await super().retrieve(sender_id)
-        if tracker is not None:
-            self._remember(tracker, len(tracker.events))
+        if tracker is not None and self.cache_size:
+            self._remember(tracker, self._rows(sender_id))
         return tracker
 
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
+        """The events to insert: known without a COUNT for a tracker checked this turn."""
+        kept = self._cache.get(tracker.sender_id)
+        if kept is not None and kept.fresh and kept.tracker is tracker:
+            return itertools.islice(tracker.events, kept.events, len(tracker.events))
+        return super()._additional_events(session, tracker)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's save; the saved tracker is then what the database holds."""
-        self._cache.pop(tracker.sender_id, None)
+        """Rasa's save; the saved tracker is then what the database holds.
+
+        Not kept after a new session started in it: Rasa loads only the latest session.
+        """
+        kept = self._cache.get(tracker.sender_id)
+        fast = kept is not None and kept.fresh and kept.tracker is tracker
+        new = list(itertools.islice(tracker.events, kept.events, None)) if fast and kept else []
         await super().save(tracker)
-        self._remember(tracker, len(tracker.events))
+        self._cache.pop(tracker.sender_id, None)
+        if any(isinstance(e, SessionStarted) for e in new):
+            return
+        if fast and kept is not None:
+            self._remember(tracker, kept.rows + len(new))
+            self._cache[tracker.sender_id].fresh = False  # the next turn checks again
+        elif self.cache_size:
+            self._remember(tracker, self._rows(tracker.sender_id))
+            self._cache[tracker.sender_id].fresh = False
+
+
+@dataclass
+class _Kept:
+    """A tracker kept between turns, with what the database held when it was checked."""
+
+    tracker: DialogueStateTracker
+    events: int  # len(tracker.events) then
+    rows: int  # the sender's rows in the events table then (all sessions)
+    fresh: bool = False  # checked against the database in this turn (by retrieve)
 
 
 class URLLockStore(LockStore):

@@ -109,3 +109,58 @@ def test_sqlite_runs_in_wal_mode_with_normal_sync(url, monkeypatch):
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(sa.text("PRAGMA synchronous")).scalar() == 1  # NORMAL
         assert isinstance(store.engine.pool, sa.pool.QueuePool)  # not a connection per query
+
+
+def _rows(store: URLTrackerStore, sender: str) -> list[str]:
+    with store.session_scope() as session:
+        query = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender)
+        return [r.type_name for r in query.order_by(store.SQLEvent.id)]
+
+
+def test_a_checked_turn_inserts_exactly_its_new_events(url, monkeypatch):
+    store = _store(url, monkeypatch)
+    asyncio.run(store.save(_new("e")))
+    for turn in range(3):
+        tracker = asyncio.run(store.retrieve("e"))
+        for event in _turn(f"Frage {turn}", 10.0 + turn):
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+    rows = _rows(store, "e")
+    assert len(rows) == 2 + 3 * 4  # session start + 4 turns of 3 events, none twice
+    assert rows.count("user") == 4
+    reloaded = asyncio.run(_store(url, monkeypatch, size="0").retrieve("e"))
+    assert [e.as_dict() for e in reloaded.events] == [e.as_dict() for e in tracker.events]
+    assert store.cache_hits == 3
+
+
+def test_a_save_without_a_check_this_turn_uses_rasas_count(url, monkeypatch):
+    first, second = _store(url, monkeypatch), _store(url, monkeypatch)
+    asyncio.run(first.save(_new("f")))
+    mine = asyncio.run(first.retrieve("f"))
+    asyncio.run(first.save(mine))  # checked turn over: the next save must count again
+    theirs = asyncio.run(second.retrieve("f"))
+    for event in _turn("von der anderen Instanz", 20.0):
+        theirs.update(event)
+    asyncio.run(second.save(theirs))
+    for event in _turn("nachgereicht", 30.0):  # no retrieve in between (not Rasa's flow)
+        mine.update(event)
+    asyncio.run(first.save(mine))
+    # Rasa's own COUNT decided what is new (8 rows, so nothing): the fast path, which
+    # trusts the check at the start of a turn, would have inserted 3 more
+    assert len(_rows(first, "f")) == 2 + 3 + 3
+
+
+def test_a_new_session_is_loaded_the_way_rasa_loads_it(url, monkeypatch):
+    store = _store(url, monkeypatch)
+    asyncio.run(store.save(_new("g")))
+    tracker = asyncio.run(store.retrieve("g"))
+    for event in [
+        ActionExecuted("action_session_start", timestamp=50.0),
+        SessionStarted(timestamp=50.0),
+        *_turn("Neue Sitzung", 51.0),
+    ]:
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+    again = asyncio.run(store.retrieve("g"))
+    assert again is not tracker
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["Neue Sitzung"]
