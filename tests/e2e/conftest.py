@@ -218,9 +218,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Headless Debian chromium; skipped where it is not installed."""
+    """Headless Debian chromium; skipped where it is not installed.
+
+    Per module: Playwright's sync API keeps an event loop running while it is open, and
+    the asyncio tests that follow need none to be running.
+    """
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (scripts/ensure-chromium.sh installs it)")
     from playwright.sync_api import sync_playwright

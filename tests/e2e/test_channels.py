@@ -195,7 +195,7 @@ def test_telegram_thumb_rates_the_last_answer(stack):
 
     from bot.store import feedback, make_engine
 
-    chat_id = 900300
+    chat_id = 900777  # a chat no other test uses
     assert tg_post(stack, tg_update("text_message", chat_id)) == 200  # the turn is done
     answered = len(stack.platforms.wait_for("telegram", str(chat_id), 1))
     update = tg_update("text_message", chat_id)
@@ -204,6 +204,7 @@ def test_telegram_thumb_rates_the_last_answer(stack):
     update["message"]["message_id"] += 1
     assert tg_post(stack, update) == 200
     texts = stack.platforms.wait_for("telegram", str(chat_id), answered + 1)
+    assert len(texts) > answered, texts
     assert "Danke für Ihre Rückmeldung" in texts[answered], texts
     engine = make_engine(f"sqlite:///{stack.state_dir / 'handoff.db'}")
     with engine.connect() as conn:
