@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
@@ -287,28 +288,44 @@ def _nlu_dir(request: Request) -> Path:
     return Path(request.app.ctx.settings.knowledge_dir).parent / "nlu"
 
 
-async def _assign(request: Request, status_note: str, audit_action: str, target: str) -> None:
+async def _adopt(
+    request: Request,
+    add: Callable[[str, str], str | None],
+    field: str,
+    target_field: str,
+    resolution: str,
+    audit_action: str,
+    saved: str,
+) -> HTTPResponse:
+    """Writes the group's (edited) wording with ``add(target, text)``, then closes it."""
+    form = request.form or {}
+    target = str(form.get(target_field) or "")
+    ids = _ids(request)
+    if not ids:
+        return redirect("/staff/backlog/?error=Keine+Fragen+ausgew%C3%A4hlt.")
+    problem = await asyncio.to_thread(add, target, str(form.get(field) or ""))
+    if problem:
+        return redirect(f"/staff/backlog/?error={quote_plus(problem)}")
     user = request.ctx.user.username
-    await asyncio.to_thread(_close, request.app.ctx.engine, _ids(request), "assigned", status_note)
-    await asyncio.to_thread(audit, request.app.ctx.engine, user, audit_action, target)
+    engine = request.app.ctx.engine
+    await asyncio.to_thread(_close, engine, ids, "assigned", f"{resolution} {target}")
+    await asyncio.to_thread(audit, engine, user, audit_action, target)
+    return redirect(f"/staff/backlog/?ok={quote_plus(saved + ' Wirkt nach make train.')}")
 
 
 @bp.post("/example")
 @trainer_required
 async def example(request: Request) -> HTTPResponse:
     """Adds the group's (edited) wording as a training example of an intent."""
-    form = request.form or {}
-    intent = str(form.get("intent") or "")
-    text = str(form.get("example") or "")
-    if not _ids(request):
-        return redirect("/staff/backlog/?error=Keine+Fragen+ausgew%C3%A4hlt.")
-    problem = await asyncio.to_thread(add_example, _nlu_dir(request), intent, text)
-    if problem:
-        return redirect(f"/staff/backlog/?error={quote_plus(problem)}")
-    await _assign(request, f"Beispiel für {intent}", "backlog_example", intent)
-    return redirect(
-        "/staff/backlog/?ok="
-        + quote_plus("Beispiel gespeichert (data/nlu/backlog.yml). Wirkt nach make train.")
+    nlu_dir = _nlu_dir(request)
+    return await _adopt(
+        request,
+        lambda intent, text: add_example(nlu_dir, intent, text),
+        "example",
+        "intent",
+        "Beispiel für",
+        "backlog_example",
+        "Beispiel gespeichert (data/nlu/backlog.yml).",
     )
 
 
@@ -316,17 +333,13 @@ async def example(request: Request) -> HTTPResponse:
 @trainer_required
 async def faq_question(request: Request) -> HTTPResponse:
     """Adds the group's (edited) wording as another question of a FAQ entry."""
-    form = request.form or {}
-    faq_id = str(form.get("faq") or "")
-    text = str(form.get("question") or "")
-    if not _ids(request):
-        return redirect("/staff/backlog/?error=Keine+Fragen+ausgew%C3%A4hlt.")
     path = Path(request.app.ctx.settings.knowledge_dir) / "faq.yml"
-    problem = await asyncio.to_thread(add_faq_question, path, faq_id, text)
-    if problem:
-        return redirect(f"/staff/backlog/?error={quote_plus(problem)}")
-    await _assign(request, f"FAQ-Frage für {faq_id}", "backlog_faq", faq_id)
-    return redirect(
-        "/staff/backlog/?ok="
-        + quote_plus("Frage gespeichert (data/knowledge/faq.yml). Wirkt nach make train.")
+    return await _adopt(
+        request,
+        lambda faq_id, text: add_faq_question(path, faq_id, text),
+        "question",
+        "faq",
+        "FAQ-Frage für",
+        "backlog_faq",
+        "Frage gespeichert (data/knowledge/faq.yml).",
     )

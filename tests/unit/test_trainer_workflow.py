@@ -7,6 +7,7 @@ additionally regenerates the NLU lookup tables and synonyms from the same entry.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import yaml
 
@@ -29,13 +30,20 @@ NEW_SERVICE = {
 }
 
 
-def test_new_service_is_found_by_a_paraphrase_and_generated_for_rasa(knowledge_copy):
-    cache = KnowledgeCache(knowledge_copy)
-    path = knowledge_copy / "services.yml"
+def _add_new_service(knowledge_dir: Path) -> KnowledgeCache:
+    """A cache that has read the knowledge, then the trainer's edit of services.yml."""
+    cache = KnowledgeCache(knowledge_dir)
+    cache.get()
+    path = knowledge_dir / "services.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["services"].append(NEW_SERVICE)
-    time.sleep(0.01)
+    time.sleep(0.01)  # a new mtime: the cache re-reads
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return cache
+
+
+def test_new_service_is_found_by_a_paraphrase_and_generated_for_rasa(knowledge_copy):
+    cache = _add_new_service(knowledge_copy)
 
     out = answer(cache.get(), "Ich brauche einen Parkausweis für Handwerker, wo?", [], {})
     assert out.replies[0].response == "utter_responsibility"
@@ -54,12 +62,7 @@ def test_the_whole_text_beats_a_less_specific_entity(knowledge_copy):
     """DIET tags "Parkausweis" (a synonym of the Bewohnerparkausweis); the text says more."""
     from tests.conftest import entity
 
-    cache = KnowledgeCache(knowledge_copy)
-    path = knowledge_copy / "services.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["services"].append(NEW_SERVICE)
-    time.sleep(0.01)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    cache = _add_new_service(knowledge_copy)
     text = "Ich brauche einen Parkausweis für meinen Handwerksbetrieb, wo bekomme ich den?"
     out = answer(cache.get(), text, [entity("service", "anwohnerparkausweis")], {})
     assert out.replies[0].variables["service"] == "Handwerkerparkausweis beantragen"
