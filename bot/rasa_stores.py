@@ -116,8 +116,8 @@ class URLTrackerStore(SQLTrackerStore):
             return int(conn.execute(query).scalar() or 0)
 
     def _remember(self, tracker: DialogueStateTracker, rows: int) -> None:
-        if not self.cache_size:
-            return
+        if not self.cache_size or tracker.events.maxlen is not None:
+            return  # a capped history (max_event_history) drops events: lengths say nothing
         self._cache[tracker.sender_id] = _Kept(tracker, len(tracker.events), rows, fresh=True)
         self._cache.move_to_end(tracker.sender_id)
         while len(self._cache) > self.cache_size:
@@ -162,12 +162,11 @@ class URLTrackerStore(SQLTrackerStore):
         self._cache.pop(tracker.sender_id, None)
         if any(isinstance(e, SessionStarted) for e in new):
             return
-        if fast and kept is not None:
-            self._remember(tracker, kept.rows + len(new))
+        rows = kept.rows + len(new) if fast and kept is not None else None
+        if self.cache_size:
+            self._remember(tracker, self._rows(tracker.sender_id) if rows is None else rows)
+        if tracker.sender_id in self._cache:
             self._cache[tracker.sender_id].fresh = False  # the next turn checks again
-        elif self.cache_size:
-            self._remember(tracker, self._rows(tracker.sender_id))
-            self._cache[tracker.sender_id].fresh = False
 
 
 @dataclass
