@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import entities
 from bot import runtime
 from bot.dialogue import entity_values
-from bot.feedback import FeedbackError, TooManyRatings, record_feedback
+from bot.feedback import TooManyRatings, record_feedback
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class ActionFeedback(Action):
             )
         except TooManyRatings:
             logger.info("rating not stored: too many from this sender")
-        except (FeedbackError, Exception):
+        except Exception:  # a lost rating must not cost the citizen the thanks
             logger.exception("rating not stored")
         dispatcher.utter_message(
             response="utter_feedback_thanks" if rating > 0 else "utter_feedback_sorry"

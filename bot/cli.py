@@ -215,8 +215,12 @@ def wait_healthy(
     url = f"{settings.web_url}/health"
     while time.monotonic() < deadline:
         for name, proc in list(procs.items()):
-            if proc.poll() is not None and (on_exit is None or not on_exit(name, proc)):
+            if proc.poll() is None:
+                continue
+            if on_exit is None:
                 print(f"ERROR: {name} exited with code {proc.returncode}; see var/logs/{name}.log")
+                return False
+            if not on_exit(name, proc):  # it said why
                 return False
         try:
             with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310

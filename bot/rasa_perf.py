@@ -286,11 +286,11 @@ def action_call_format(
     window = action_events_window()
     if len(tracker.events) <= window:
         return _original_action_call_format(self, tracker, domain)
-    events = tracker.events
-    tail = list(itertools.islice(events, len(events) - window, None))
     full = tracker.events
+    # Rasa's own code serialises the tracker; it sees only the tail for this one call
+    # (synchronous: nothing else can observe the swap)
+    tracker.events = collections.deque(itertools.islice(full, len(full) - window, None))
     try:
-        tracker.events = collections.deque(tail)  # serialised without the old events
         return _original_action_call_format(self, tracker, domain)
     finally:
         tracker.events = full

@@ -21,15 +21,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_faults
+from tests.webserver import free_port
 
 DOMAIN = Domain.load(str(Path(__file__).parents[2] / "domain"))
 NOTICE = DOMAIN.responses["utter_technical_problem"][0]["text"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _run_against(status: int, body: dict) -> list:
@@ -42,7 +37,7 @@ async def _run_against(status: int, body: dict) -> list:
     app.router.add_post("/webhook", webhook)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         return await _run(f"http://127.0.0.1:{port}/webhook")
@@ -61,7 +56,7 @@ async def _run(url: str) -> list:
 
 
 def test_unreachable_action_server_gives_the_notice():
-    events = asyncio.run(_run(f"http://127.0.0.1:{_free_port()}/webhook"))
+    events = asyncio.run(_run(f"http://127.0.0.1:{free_port()}/webhook"))
     assert len(events) == 1
     assert isinstance(events[0], BotUttered)
     assert events[0].text == NOTICE
