@@ -14,8 +14,8 @@ help: ## list the targets
 install: ## create .venv (Python 3.10) and install the locked dependencies when they changed
 	@bash scripts/bootstrap.sh
 
-lock: install ## re-resolve requirements.in into requirements.lock (one pass, Python 3.10)
-	$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 --upgrade -o requirements.lock
+lock: install ## resolve requirements.in into requirements.lock in one pass (Python 3.10); keeps existing pins, UPGRADE=1 re-resolves all
+	$(VENV)/bin/uv pip compile requirements.in --python-version 3.10 $(if $(UPGRADE),--upgrade) -o requirements.lock
 	@bash scripts/bootstrap.sh
 
 run: install ## train if data changed, start Rasa + actions + web app, print the URLs
