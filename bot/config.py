@@ -57,6 +57,8 @@ class Settings:
     retention_hour: int = 3
     rate_limit_per_ip_per_minute: int = 120
     trusted_proxies: tuple[str, ...] = ()
+    resume_token_hours: int = 72
+    resume_failures_per_hour: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +89,8 @@ class Settings:
             trusted_proxies=tuple(
                 p.strip() for p in env.get("TRUSTED_PROXIES", "").split(",") if p.strip()
             ),
+            resume_token_hours=_int(env, "RESUME_TOKEN_HOURS", 72),
+            resume_failures_per_hour=_int(env, "RESUME_FAILURES_PER_HOUR", 10),
         )
 
     @property

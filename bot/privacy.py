@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot import store
-from bot.store import audit_log, ticket_messages, tickets
+from bot.store import audit_log, resume_tokens, ticket_messages, tickets
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +214,7 @@ def _delete_tickets(conn: Connection, ids: list[int], delete: bool) -> tuple[int
         msgs = ticket_messages.c.ticket_id.in_(batch)
         if delete:
             n_messages += conn.execute(sa.delete(ticket_messages).where(msgs)).rowcount or 0
+            conn.execute(sa.delete(resume_tokens).where(resume_tokens.c.ticket_id.in_(batch)))
             n_tickets += (
                 conn.execute(sa.delete(tickets).where(tickets.c.id.in_(batch))).rowcount or 0
             )

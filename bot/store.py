@@ -1,4 +1,4 @@
-"""The project's own relational store: tickets, staff, trainers' backlog, citizens'
+"""The project's own relational store: tickets, resume tokens, staff, trainers' backlog, citizens'
 feedback, audit log.
 
 SQLite in STATE_DIR by default, PostgreSQL by ``HANDOFF_DB_URL``: the same SQLAlchemy
@@ -53,6 +53,18 @@ ticket_messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("delivered", sa.Boolean, nullable=False, default=False),
+)
+
+# Resume links (messenger -> website): a single-use capability per case, separate from the
+# readable reference. Only the SHA-256 of the token is stored (bot/cases/resume.py).
+resume_tokens = sa.Table(
+    "resume_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 users = sa.Table(

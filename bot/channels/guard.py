@@ -131,6 +131,15 @@ class RateLimiter:
                 self._seen.popitem(last=False)
             return len(stamps) <= self.limit
 
+    def exceeded(self, sender: str, now: float | None = None) -> bool:
+        """True when the sender has used up the limit (records nothing)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            stamps = self._seen.get(sender)
+            while stamps and stamps[0] <= now - self.window:
+                stamps.popleft()
+            return stamps is not None and len(stamps) >= self.limit
+
 
 @lru_cache(maxsize=1)
 def limiter() -> RateLimiter:

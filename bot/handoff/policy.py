@@ -20,7 +20,7 @@ class HandoffConfig:
     trusted_channels: frozenset[str] = frozenset({"socketio", "rest"})
     third_party_channels: dict[str, str] = field(default_factory=dict)
     allowed_on_third_party: frozenset[str] = frozenset({"request_human"})
-    resume_url: str = "http://127.0.0.1:8080/?vorgang={reference}"
+    resume_url: str = "http://127.0.0.1:8080/?fortsetzen={token}"
     response_hours: float = 24.0
     interim_after_hours: float = 8.0
     default_office: str = "buergerbuero_mitte"
@@ -34,13 +34,19 @@ class HandoffConfig:
         """
         raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         env = os.environ if env is None else env
+        resume_url = str(raw.get("resume_url") or cls.resume_url)
+        if "{token}" not in resume_url or "{reference}" in resume_url:
+            raise ValueError(
+                f"{path}: resume_url must contain {{token}} and not {{reference}} "
+                "(a reference grants no access to a case)"
+            )
         if env.get("HANDOFF_INTERIM_AFTER_HOURS"):
             raw["interim_after_hours"] = float(env["HANDOFF_INTERIM_AFTER_HOURS"])
         return cls(
             trusted_channels=frozenset(raw.get("trusted_channels") or ["socketio", "rest"]),
             third_party_channels=dict(raw.get("third_party_channels") or {}),
             allowed_on_third_party=frozenset(raw.get("allowed_on_third_party") or []),
-            resume_url=str(raw.get("resume_url") or cls.resume_url),
+            resume_url=resume_url,
             response_hours=float(raw.get("response_hours", 24)),
             interim_after_hours=float(raw.get("interim_after_hours", 8)),
             default_office=str(raw.get("default_office") or "buergerbuero_mitte"),

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.cases.resume import store_grant
 from bot.store import tickets
 
 logger = logging.getLogger(__name__)
@@ -67,12 +68,17 @@ class NewTicket:
     summary: str = ""
     transcript: list[dict[str, Any]] = field(default_factory=list)
     redacted: bool = False
+    # A resume link's token, hashed (bot.cases.resume); the token itself is never stored.
+    resume_token_hash: str = ""
+    resume_expires_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Serialisable form for the outbox."""
         d = asdict(self)
         d["created_at"] = self.created_at.isoformat()
         d["due_at"] = self.due_at.isoformat()
+        if self.resume_expires_at is not None:
+            d["resume_expires_at"] = self.resume_expires_at.isoformat()
         return d
 
     @classmethod
@@ -81,6 +87,8 @@ class NewTicket:
         d = dict(d)
         d["created_at"] = datetime.fromisoformat(d["created_at"])
         d["due_at"] = datetime.fromisoformat(d["due_at"])
+        if d.get("resume_expires_at"):
+            d["resume_expires_at"] = datetime.fromisoformat(d["resume_expires_at"])
         return cls(**d)
 
 
@@ -112,7 +120,10 @@ def insert_ticket(engine: Engine, t: NewTicket) -> tuple[str, bool]:
         if existing:
             return str(existing), False
         with contextlib.suppress(sa.exc.IntegrityError):  # a concurrent insert won
-            conn.execute(sa.insert(tickets).values(**values))
+            result = conn.execute(sa.insert(tickets).values(**values))
+            if t.resume_token_hash and t.resume_expires_at is not None:
+                ticket_id = result.inserted_primary_key[0]
+                store_grant(conn, ticket_id, t.resume_token_hash, t.resume_expires_at, t.created_at)
     with engine.connect() as conn:
         ref = conn.execute(
             sa.select(tickets.c.reference).where(tickets.c.idem_key == t.idem_key)

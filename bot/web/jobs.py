@@ -86,10 +86,10 @@ def _mail_body(row: Any, web_url: str, kind: str) -> tuple[str, str]:
     due = as_utc(row.due_at)
     due_text = f"{due.astimezone(TIMEZONE):%d.%m.%Y %H:%M} Uhr" if due else "–"
     if kind == "overdue":
-        subject = f"Überfällig: Vorgang {row.reference} ({reason})"
+        subject = f"Überfälliger Vorgang ({reason})"  # no reference: subjects travel in clear
         intro = "dieser Vorgang ist überfällig und noch unbeantwortet."
     else:
-        subject = f"Neuer Vorgang {row.reference} ({reason})"
+        subject = f"Neuer Vorgang ({reason})"
         intro = "es gibt einen neuen Vorgang im Posteingang des Bürgerservice."
     body = (
         f"Guten Tag,\n\n{intro}\n\n"

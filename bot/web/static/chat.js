@@ -222,10 +222,15 @@
     var id = (data && data.session_id) ? data.session_id : data;
     var fresh = !state.session;
     state.session = id; save();
-    var ref = new URLSearchParams(window.location.search).get("vorgang");
-    if (ref && state.resumed !== ref) {
-      state.resumed = ref; save();
-      emit('/resume_case{"reference":"' + ref.replace(/[^A-Za-z0-9-]/g, "") + '"}');
+    // ?fortsetzen=<token>: a messenger case continues here. The token is single-use: it is
+    // sent once and removed from the address bar (and so from the browser history).
+    var params = new URLSearchParams(window.location.search);
+    var token = (params.get("fortsetzen") || "").replace(/[^A-Za-z0-9_-]/g, "");
+    if (token) {
+      emit('/resume_case{"resume_token":"' + token + '"}');
+      params.delete("fortsetzen");
+      var rest = params.toString();
+      history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
     } else if (fresh && !state.messages.length) {
       emit("/greet");
     }
