@@ -377,6 +377,11 @@ def cmd_user(args: argparse.Namespace) -> int:
         make_engine(settings.handoff_db_url), args.username, password, args.role, args.office
     )
     print(json.dumps({"user": args.username, "role": args.role, "office": args.office}))
+    if args.role == "staff" and not args.office:
+        print(
+            "WARNING: staff without --office see only the unassigned queue (docs/SECURITY.md)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -18,6 +18,7 @@ import yaml
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, redirect
 
+from bot.cases import access
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
@@ -119,9 +120,31 @@ def with_ticket(handler: Handler) -> Handler:
             return render(
                 request, "staff_error.html", status=404, message="Vorgang nicht gefunden."
             )
+        user = request.ctx.user
+        if not access.may_reach(user, row.office, _known_offices(request)):
+            return await deny(request, reference)
         return await handler(request, reference, row)
 
     return wrapper
+
+
+def _known_offices(request: Request) -> set[str]:
+    return set(request.app.ctx.knowledge().offices)
+
+
+async def deny(request: Request, target: str | None) -> HTTPResponse:
+    """403 for a case (or office) outside the user's reach, written to the audit log."""
+    user = request.ctx.user
+    detail = f"role={user.role} office={user.office or '-'} {request.method} {request.path}"
+    await asyncio.to_thread(
+        audit, request.app.ctx.engine, user.username, "denied", target, detail[:300]
+    )
+    return render(
+        request,
+        "staff_error.html",
+        status=403,
+        message="Dieser Vorgang ist für Ihre Rolle oder Ihr Amt nicht freigegeben.",
+    )
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
@@ -243,16 +266,23 @@ def _local(value: datetime | None) -> str:
 async def inbox(request: Request) -> HTTPResponse:
     """Tickets with status, reason, channel, office, age, due; filters."""
     args = request.args
+    user = request.ctx.user
+    if not access.sees_cases(user):
+        return redirect("/staff/backlog/")  # trainers see no case
     status = args.get("status") or "offen"
     office = args.get("office")
-    if office is None and request.ctx.user.office and request.ctx.user.role == "staff":
-        office = request.ctx.user.office
+    known = _known_offices(request)
+    if office and not access.may_reach(user, office, known):
+        return await deny(request, f"office:{office[:60]}")
     reason = args.get("reason") or ""
     knowledge = request.app.ctx.knowledge()
     offices = {o.id: o.name for o in knowledge.city_offices()}
+    allowed = access.scope(user, known)
 
     def _load() -> list[Any]:
         q = sa.select(tickets).order_by(tickets.c.due_at)
+        if allowed is not None:
+            q = q.where(allowed)
         if status == "offen":
             q = q.where(tickets.c.status != "erledigt")
         elif status in STATUSES:
@@ -352,7 +382,9 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         ]
         live = False
     messages = await asyncio.to_thread(_messages, engine, ticket["id"])
-    staff_names = await asyncio.to_thread(_staff_names, engine)
+    staff_names = await asyncio.to_thread(
+        _staff_names, engine, ticket["office"], _known_offices(request)
+    )
     await asyncio.to_thread(audit, engine, request.ctx.user.username, "view", reference)
     return render(
         request,
@@ -371,11 +403,15 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
     )
 
 
-def _staff_names(engine: sa.engine.Engine) -> list[str]:
+def _staff_names(
+    engine: sa.engine.Engine, office: str | None, known_offices: set[str]
+) -> list[str]:
+    """Accounts that may work on a case of ``office`` (possible assignees)."""
     with engine.connect() as conn:
-        return [
-            r.username for r in conn.execute(sa.select(users.c.username).order_by(users.c.username))
-        ]
+        rows = conn.execute(
+            sa.select(users.c.username, users.c.role, users.c.office).order_by(users.c.username)
+        )
+        return [r.username for r in rows if access.may_reach(r, office, known_offices)]
 
 
 def _update(engine: sa.engine.Engine, ticket_id: int, **values: Any) -> None:
@@ -472,13 +508,17 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     engine = request.app.ctx.engine
     form = request.form or {}
     values: dict[str, Any] = {}
-    assignee = str(form.get("assignee") or "")
-    if assignee and assignee in await asyncio.to_thread(_staff_names, engine):
-        values["assignee"] = assignee
+    known = _known_offices(request)
     office = str(form.get("office") or "")
-    knowledge = request.app.ctx.knowledge()
-    if office and office != row.office and office in knowledge.offices:
-        values["office"] = office
+    if office and office != row.office and office in known:
+        values["office"] = office  # forwarding moves the case to that office
+    target_office = values.get("office", row.office)
+    names = await asyncio.to_thread(_staff_names, engine, target_office, known)
+    assignee = str(form.get("assignee") or "")
+    if assignee and assignee in names:
+        values["assignee"] = assignee
+    elif "office" in values and row.assignee not in names:
+        values["assignee"] = None  # the new office picks it up
     status = str(form.get("status") or "")
     if status in STATUSES and status != "erledigt":
         values["status"] = status
@@ -488,6 +528,8 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
         await asyncio.to_thread(
             audit, engine, request.ctx.user.username, "update", reference, detail
         )
+    if not access.may_reach(request.ctx.user, target_office, known):
+        return redirect("/staff/")  # forwarded out of this person's reach
     return _back(reference, ok="Vorgang aktualisiert.")
 
 

@@ -246,12 +246,15 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def add_staff_user(stack: Stack, name: str, password: str, role: str = "staff") -> str:
+def add_staff_user(
+    stack: Stack, name: str, password: str, role: str = "staff", office: str | None = None
+) -> str:
     """Creates an account the way operators do (``make user``) in the stack's store."""
     env = dict(os.environ, STATE_DIR=str(stack.state_dir), STAFF_PASSWORD=password)
     env.pop("HANDOFF_DB_URL", None)
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "user", name, "--role", role],
+        [sys.executable, "-m", "bot.cli", "user", name, "--role", role]
+        + (["--office", office] if office else []),
         check=True,
         env=env,
         capture_output=True,
