@@ -59,12 +59,22 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     resume_token_hours: int = 72
     resume_failures_per_hour: int = 10
+    site_origins: tuple[str, ...] = ("http://127.0.0.1:8080", "http://localhost:8080")
+    socket_connections_per_ip: int = 20
+    socket_messages_per_minute: int = 30
+    socket_messages_per_ip_per_minute: int = 60
+    socket_metadata_max_bytes: int = 4096
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Builds settings from an environment mapping (default: ``os.environ``)."""
         env = os.environ if env is None else env
         state_dir = Path(env.get("STATE_DIR") or REPO_ROOT / "var").resolve()
+        bind_host = env.get("BIND_HOST") or "127.0.0.1"
+        web_port = _int(env, "WEB_PORT", 8080)
+        origins = tuple(
+            o.strip().rstrip("/") for o in env.get("SITE_ORIGINS", "").split(",") if o.strip()
+        ) or (f"http://{_loopback(bind_host)}:{web_port}", f"http://localhost:{web_port}")
         return cls(
             bind_host=env.get("BIND_HOST") or "127.0.0.1",
             rasa_port=_int(env, "RASA_PORT", 5005),
@@ -91,6 +101,11 @@ class Settings:
             ),
             resume_token_hours=_int(env, "RESUME_TOKEN_HOURS", 72),
             resume_failures_per_hour=_int(env, "RESUME_FAILURES_PER_HOUR", 10),
+            site_origins=origins,
+            socket_connections_per_ip=_int(env, "SOCKET_CONNECTIONS_PER_IP", 20),
+            socket_messages_per_minute=_int(env, "SOCKET_MESSAGES_PER_MINUTE", 30),
+            socket_messages_per_ip_per_minute=_int(env, "SOCKET_MESSAGES_PER_IP_PER_MINUTE", 60),
+            socket_metadata_max_bytes=_int(env, "SOCKET_METADATA_MAX_BYTES", 4096),
         )
 
     @property
