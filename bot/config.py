@@ -64,6 +64,12 @@ class Settings:
     socket_messages_per_minute: int = 30
     socket_messages_per_ip_per_minute: int = 60
     socket_metadata_max_bytes: int = 4096
+    action_server_token: str = ""
+    request_max_bytes: int = 1_000_000
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 20
+    login_lockout_minutes: int = 15
+    staff_idle_minutes: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +112,12 @@ class Settings:
             socket_messages_per_minute=_int(env, "SOCKET_MESSAGES_PER_MINUTE", 30),
             socket_messages_per_ip_per_minute=_int(env, "SOCKET_MESSAGES_PER_IP_PER_MINUTE", 60),
             socket_metadata_max_bytes=_int(env, "SOCKET_METADATA_MAX_BYTES", 4096),
+            action_server_token=env.get("ACTION_SERVER_TOKEN", ""),
+            request_max_bytes=_int(env, "REQUEST_MAX_BYTES", 1_000_000),
+            login_failures_per_account=_int(env, "LOGIN_FAILURES_PER_ACCOUNT", 5),
+            login_failures_per_ip=_int(env, "LOGIN_FAILURES_PER_IP", 20),
+            login_lockout_minutes=_int(env, "LOGIN_LOCKOUT_MINUTES", 15),
+            staff_idle_minutes=_int(env, "STAFF_IDLE_MINUTES", 30),
         )
 
     @property
@@ -115,8 +127,8 @@ class Settings:
 
     @property
     def actions_url(self) -> str:
-        """Base URL of the action server as seen from this machine."""
-        return f"http://{_loopback(self.bind_host)}:{self.actions_port}"
+        """Base URL of the action server: always on loopback (only Rasa may call it)."""
+        return f"http://127.0.0.1:{self.actions_port}"
 
     @property
     def web_url(self) -> str:

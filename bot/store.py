@@ -151,7 +151,8 @@ def make_engine(url: str) -> Engine:
 
     SQLite files get their directory created and WAL mode for concurrent readers.
     """
-    kwargs: dict[str, object] = {"future": True, "pool_pre_ping": True}
+    # hide_parameters: an error message never quotes the values (transcripts, names)
+    kwargs: dict[str, object] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

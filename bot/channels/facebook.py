@@ -25,6 +25,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from bot.channels.guard import limit_webhooks
+from bot.channels.guard import secret_bytes as _b
 from bot.channels.rest import guard_handler
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 
@@ -39,7 +40,7 @@ def valid_signature(app_secret: str, body: bytes, header: str | None) -> bool:
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.split("=", 1)[1])
+    return hmac.compare_digest(_b(expected), _b(header.split("=", 1)[1]))
 
 
 def _client(token: str) -> MessengerClient:
@@ -164,7 +165,7 @@ class SignedFacebookInput(FacebookInput):
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
             token = request.args.get("hub.verify_token") or ""
-            if self.fb_verify and hmac.compare_digest(token, self.fb_verify):
+            if self.fb_verify and hmac.compare_digest(_b(token), _b(self.fb_verify)):
                 return response.text(request.args.get("hub.challenge") or "")
             return response.text("invalid verify token", status=403)
 

@@ -105,6 +105,15 @@ def _excerpt(text: str) -> str:
     return clean
 
 
+def secret_bytes(value: str) -> bytes:
+    """A token, signature or header value as bytes for ``hmac.compare_digest``.
+
+    ``compare_digest`` raises TypeError for str with non-ASCII characters, and a
+    request could turn that into a 500: compared as UTF-8 bytes it is simply unequal.
+    """
+    return str(value).encode("utf-8", "replace")
+
+
 def maintenance_flag() -> Path:
     """The operator's switch: while this file exists, every message gets the notice."""
     return Path(os.environ.get("STATE_DIR") or "var") / "maintenance"

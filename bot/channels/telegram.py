@@ -24,6 +24,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from bot.channels.guard import limit_webhooks
+from bot.channels.guard import secret_bytes as _b
 from bot.channels.rest import guard_handler
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 
@@ -143,7 +144,7 @@ class SignedTelegramInput(TelegramInput):
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token") or ""
-            if not self.secret_token or not hmac.compare_digest(sent, self.secret_token):
+            if not self.secret_token or not hmac.compare_digest(_b(sent), _b(self.secret_token)):
                 logger.warning("telegram webhook with missing or wrong secret token rejected")
                 return response.text("invalid secret token", status=403)
             update = request.json

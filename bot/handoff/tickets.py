@@ -143,7 +143,10 @@ class Outbox:
         self._lock = threading.Lock()
 
     def put(self, t: NewTicket) -> Path:
-        """Stores a request durably (write, fsync, rename)."""
+        """Stores a request durably (write, fsync, rename); refuses one the store would not take."""
+        problem = invalid(t)
+        if problem:
+            raise ValueError(f"ticket request not storable: {problem}")
         self.directory.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(t.idem_key.encode()).hexdigest()[:32] + ".json"
         final = self.directory / name
@@ -162,13 +165,28 @@ class Outbox:
         return sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime)
 
     def drain(self, deliver: Callable[[NewTicket], Any]) -> int:
-        """Delivers what it can, in order; stops at the first failure. Returns the count."""
+        """Delivers what it can, in order. Returns the count.
+
+        A store that is down stops the round (the rest waits for the next one); an item
+        the store can never take (unreadable, invalid, refused by a constraint) is moved
+        to ``rejected/`` for the operator and does not block the items behind it.
+        """
         delivered = 0
         with self._lock:
             for path in self.pending():
                 try:
                     t = NewTicket.from_json(json.loads(path.read_text(encoding="utf-8")))
+                    problem = invalid(t)
+                    if problem:
+                        raise ValueError(problem)
+                except (ValueError, TypeError, KeyError) as exc:
+                    self._reject(path, str(exc))
+                    continue
+                try:
                     deliver(t)
+                except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
+                    self._reject(path, type(exc).__name__)
+                    continue
                 except Exception:
                     logger.warning(
                         "outbox: delivery failed, %d item(s) waiting", len(self.pending())
@@ -180,6 +198,27 @@ class Outbox:
             logger.info("outbox: delivered %d ticket(s)", delivered)
         return delivered
 
+    def _reject(self, path: Path, why: str) -> None:
+        target = self.directory / "rejected"
+        target.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target / path.name)
+        logger.error("outbox: item %s can never be stored (%s); moved to rejected/", path.name, why)
+
+
+# The store's column sizes (bot.store.tickets): checked before anything is queued.
+LIMITS = {"reference": 20, "idem_key": 200, "sender_id": 200, "channel": 40, "reason": 40}
+
+
+def invalid(t: NewTicket) -> str:
+    """Why the store would refuse ``t`` ("" when it fits)."""
+    for name, size in LIMITS.items():
+        value = getattr(t, name)
+        if not isinstance(value, str) or not value or len(value) > size:
+            return f"{name} missing or longer than {size} characters"
+    if t.office and len(t.office) > 60:
+        return "office longer than 60 characters"
+    return ""
+
 
 def submit(engine_factory: Callable[[], Engine], outbox: Outbox, t: NewTicket) -> bool:
     """Stores the ticket, or puts it into the outbox when the store is unavailable.
@@ -187,6 +226,9 @@ def submit(engine_factory: Callable[[], Engine], outbox: Outbox, t: NewTicket) -
     Returns:
         True when stored now, False when it waits in the outbox.
     """
+    problem = invalid(t)
+    if problem:
+        raise ValueError(f"ticket request not storable: {problem}")
     try:
         outbox.drain(lambda item: insert_ticket(engine_factory(), item))
         insert_ticket(engine_factory(), t)

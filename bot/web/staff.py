@@ -19,6 +19,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, redirect
 
 from bot.cases import access
+from bot.channels.guard import secret_bytes as _b
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
@@ -44,7 +45,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_session(engine: sa.engine.Engine, username: str) -> tuple[str, str]:
+def create_session(
+    engine: sa.engine.Engine, username: str, idle_minutes: int = 30
+) -> tuple[str, str]:
     """A new session; returns ``(cookie token, csrf token)``."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = utcnow()
@@ -56,24 +59,43 @@ def create_session(engine: sa.engine.Engine, username: str) -> tuple[str, str]:
                 username=username,
                 csrf=csrf,
                 created_at=now,
-                expires_at=now + timedelta(hours=SESSION_HOURS),
+                expires_at=now + timedelta(minutes=min(idle_minutes, SESSION_HOURS * 60)),
             )
         )
     return token, csrf
 
 
-def load_session(engine: sa.engine.Engine, token: str | None) -> tuple[User, str] | None:
-    """The session's user and CSRF token, if the cookie is valid and not expired."""
+def load_session(
+    engine: sa.engine.Engine,
+    token: str | None,
+    idle_minutes: int = 30,
+    now: datetime | None = None,
+) -> tuple[User, str] | None:
+    """The session's user and CSRF token, if the cookie is valid and not expired.
+
+    A session ends ``idle_minutes`` after its last request (and at the latest
+    ``SESSION_HOURS`` after login): each valid request moves ``expires_at`` on.
+    """
     if not token:
         return None
-    with engine.connect() as conn:
+    now = now or utcnow()
+    with engine.begin() as conn:
         row = conn.execute(
             sa.select(sessions, users.c.role, users.c.office)
             .join(users, users.c.username == sessions.c.username)
             .where(sessions.c.token_hash == _hash(token))
         ).first()
-    if row is None or (as_utc(row.expires_at) or utcnow()) < utcnow():
-        return None
+        if row is None or (as_utc(row.expires_at) or now) < now:
+            return None
+        created = as_utc(row.created_at) or now
+        expires = min(
+            created + timedelta(hours=SESSION_HOURS), now + timedelta(minutes=idle_minutes)
+        )
+        conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.token_hash == row.token_hash)
+            .values(expires_at=expires)
+        )
     return User(row.username, row.role, row.office), row.csrf
 
 
@@ -96,14 +118,17 @@ def login_required(handler: Handler) -> Handler:
     @wraps(handler)
     async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         found = await asyncio.to_thread(
-            load_session, request.app.ctx.engine, request.cookies.get(COOKIE)
+            load_session,
+            request.app.ctx.engine,
+            request.cookies.get(COOKIE),
+            request.app.ctx.settings.staff_idle_minutes,
         )
         if found is None:
             return redirect("/staff/login")
         request.ctx.user, request.ctx.csrf = found
         if request.method == "POST":
             sent = (request.form or {}).get("csrf") or ""
-            if not hmac.compare_digest(str(sent), request.ctx.csrf):
+            if not hmac.compare_digest(_b(str(sent)), _b(request.ctx.csrf)):
                 return html("<h1>Ungültige Anfrage (CSRF)</h1>", status=403)
         return await handler(request, *args, **kwargs)
 
@@ -189,13 +214,28 @@ async def login(request: Request) -> HTTPResponse:
     username = str(form.get("username") or "")[:80]
     password = str(form.get("password") or "")[:200]
     engine = request.app.ctx.engine
+    settings = request.app.ctx.settings
+    ip = _client_ip(request)
+    locked = await asyncio.to_thread(_login_locked, request, username, ip)
+    if locked:
+        await asyncio.to_thread(audit, engine, username or "?", "login_locked", None, locked)
+        return render(
+            request,
+            "staff_login.html",
+            status=429,
+            error="Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in "
+            f"{settings.login_lockout_minutes} Minuten erneut.",
+        )
     user = await asyncio.to_thread(verify_user, engine, username, password)
     if user is None:
+        request.app.ctx.login_failures.allow(ip)
         await asyncio.to_thread(audit, engine, username or "?", "login_failed", None)
         return render(
             request, "staff_login.html", status=401, error="Benutzername oder Passwort falsch."
         )
-    token, _ = await asyncio.to_thread(create_session, engine, user.username)
+    token, _ = await asyncio.to_thread(
+        create_session, engine, user.username, settings.staff_idle_minutes
+    )
     await asyncio.to_thread(audit, engine, user.username, "login", None)
     response = redirect("/staff/")
     response.cookies[COOKIE] = token
@@ -203,10 +243,41 @@ async def login(request: Request) -> HTTPResponse:
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
     cookie["path"] = "/staff"
-    cookie["max-age"] = SESSION_HOURS * 3600
+    cookie["max-age"] = SESSION_HOURS * 3600  # the server ends idle sessions earlier
     if _cookie_secure(request):
         cookie["secure"] = True
     return response
+
+
+def _client_ip(request: Request) -> str:
+    from bot.channels.guard import client_ip, trusted_networks
+
+    trusted = trusted_networks(request.app.ctx.settings.trusted_proxies)
+    return client_ip(request.ip or "", request.headers.get("x-forwarded-for"), trusted)
+
+
+def _login_locked(request: Request, username: str, ip: str) -> str:
+    """Why a login attempt is refused unseen ("" when it may go ahead).
+
+    Per account: ``LOGIN_FAILURES_PER_ACCOUNT`` failures (from the audit log, so every
+    instance agrees) within ``LOGIN_LOCKOUT_MINUTES``. Per client IP:
+    ``LOGIN_FAILURES_PER_IP`` failures in that time (in memory).
+    """
+    settings = request.app.ctx.settings
+    if request.app.ctx.login_failures.exceeded(ip):
+        return "ip"
+    since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
+    with request.app.ctx.engine.connect() as conn:
+        failures = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(audit_log)
+            .where(
+                audit_log.c.actor == (username or "?"),
+                audit_log.c.action == "login_failed",
+                audit_log.c.at >= since,
+            )
+        ).scalar_one()
+    return "account" if failures >= settings.login_failures_per_account else ""
 
 
 @bp.post("/logout")

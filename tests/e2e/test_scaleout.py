@@ -81,6 +81,7 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory):
         HANDOFF_DB_URL=db_url,
         LOCK_STORE_URL=REDIS_URL,
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        ACTION_SERVER_TOKEN="scaleout-action-token",
         ACTIONS_PORT=str(actions_port),
         SANIC_HOST="127.0.0.1",
         BOT_FIXED_NOW="2026-11-23T10:00:00+01:00",
