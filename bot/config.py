@@ -65,6 +65,7 @@ class Settings:
     socket_messages_per_ip_per_minute: int = 60
     socket_metadata_max_bytes: int = 4096
     action_server_token: str = ""
+    socketio_redis_url: str = ""
     request_max_bytes: int = 1_000_000
     login_failures_per_account: int = 5
     login_failures_per_ip: int = 20
@@ -113,6 +114,7 @@ class Settings:
             socket_messages_per_ip_per_minute=_int(env, "SOCKET_MESSAGES_PER_IP_PER_MINUTE", 60),
             socket_metadata_max_bytes=_int(env, "SOCKET_METADATA_MAX_BYTES", 4096),
             action_server_token=env.get("ACTION_SERVER_TOKEN", ""),
+            socketio_redis_url=env.get("SOCKETIO_REDIS_URL", ""),
             request_max_bytes=_int(env, "REQUEST_MAX_BYTES", 1_000_000),
             login_failures_per_account=_int(env, "LOGIN_FAILURES_PER_ACCOUNT", 5),
             login_failures_per_ip=_int(env, "LOGIN_FAILURES_PER_IP", 20),

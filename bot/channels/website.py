@@ -19,6 +19,8 @@ The socket is public, so it has limits (``SOCKET_*`` settings, docs/SECURITY.md)
 
 Clients on loopback are exempt from the per-IP limits, as for the HTTP routes
 (bot.channels.guard): behind a reverse proxy set ``TRUSTED_PROXIES``.
+
+With ``SOCKETIO_REDIS_URL`` several Rasa instances share the socket.io rooms through Redis.
 """
 
 from __future__ import annotations
@@ -112,6 +114,25 @@ def capped_metadata(raw: Any, max_bytes: int) -> dict[str, Any]:
     return raw if size <= max_bytes else {}
 
 
+def share_rooms(bp: Blueprint, sio: Any, redis_url: str) -> None:
+    """Several Rasa instances: emits go through Redis (python-socketio's AsyncRedisManager),
+    so a bot message or staff reply sent on one instance reaches the citizen's socket on
+    any other. The manager listens from server start, not only after a first connection.
+    """
+    from socketio import AsyncRedisManager
+
+    manager = AsyncRedisManager(redis_url, channel="buergerservice-socketio")
+    manager.set_server(sio)
+    sio.manager = manager
+
+    async def start_listening(*_: Any) -> None:
+        if not sio.manager_initialized:
+            sio.manager_initialized = True
+            sio.manager.initialize()
+
+    bp.listener("after_server_start")(start_listening)
+
+
 class WebsiteInput(SocketIOInput):
     """Rasa's SocketIOInput with empty/huge/binary input handled and the socket limited."""
 
@@ -139,6 +160,8 @@ class WebsiteInput(SocketIOInput):
         sio.eio.cors_allowed_origins = list(limits.origins)
         # A larger socket.io packet closes the connection (python-engineio: 1 MB by default).
         sio.eio.max_http_buffer_size = MAX_PACKET_BYTES
+        if settings.socketio_redis_url:
+            share_rooms(bp, sio, settings.socketio_redis_url)
         salt = secrets.token_bytes(16)  # client keys cannot be linked across restarts
         connections: dict[str, _Connection] = {}
         per_ip: dict[str, int] = {}

@@ -8,6 +8,8 @@ replaced by a recorder (the machine's edge here is Rasa itself).
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import threading
 import time
 import uuid
@@ -43,7 +45,7 @@ def limits(monkeypatch, tmp_path):
 
 
 @asynccontextmanager
-async def website() -> AsyncIterator[tuple[str, list[Any]]]:
+async def website(channel: WebsiteInput | None = None) -> AsyncIterator[tuple[str, list[Any]]]:
     """The channel on a real server; yields its URL and the messages Rasa would get."""
     received: list[Any] = []
 
@@ -52,7 +54,7 @@ async def website() -> AsyncIterator[tuple[str, list[Any]]]:
 
     Sanic.test_mode = True
     app = Sanic(f"socket_{uuid.uuid4().hex[:10]}")
-    channel = WebsiteInput(session_persistence=True, metadata_key="customData")
+    channel = channel or WebsiteInput(session_persistence=True, metadata_key="customData")
     app.blueprint(channel.blueprint(on_new_message))
     port = free_port()
     server = await app.create_server(
@@ -229,3 +231,32 @@ def test_capped_metadata():
     assert capped_metadata("A" * 200, 100) == {}
     assert capped_metadata(["no", "object"], 100) == {}
     assert capped_metadata("not json", 100) == {}
+
+
+REDIS_URL = os.environ.get("SCALEOUT_REDIS_URL", "redis://127.0.0.1:6379/1")
+
+
+def _redis_reachable() -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+async def test_a_reply_sent_on_one_instance_reaches_a_socket_on_the_other(monkeypatch):
+    if not _redis_reachable():
+        pytest.skip("needs Redis on 127.0.0.1:6379 (SOCKETIO_REDIS_URL); not reachable")
+    monkeypatch.setenv("SOCKETIO_REDIS_URL", REDIS_URL)
+    sender = WebsiteInput(session_persistence=True, metadata_key="customData")
+    holder = WebsiteInput(session_persistence=True, metadata_key="customData")
+    async with website(sender) as (_a, _), website(holder) as (url_b, _):
+        widget = await asyncio.to_thread(Widget, url_b)
+        session = await asyncio.to_thread(widget.start)
+        await asyncio.sleep(0.5)
+        output = sender.get_output_channel()
+        assert output is not None
+        await output.send_text_message(session, "Antwort vom Bürgerbüro", staff=True)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and "Antwort vom Bürgerbüro" not in widget.notices:
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(widget.close)
+    assert widget.notices == ["Antwort vom Bürgerbüro"]
