@@ -34,11 +34,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot import store
+from bot.cases.model import CLOSED
 from bot.store import audit_log, resume_tokens, ticket_messages, tickets
 
 logger = logging.getLogger(__name__)
 
-CLOSED = "erledigt"
 BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
 REFERENCE = re.compile(r"^MS-[A-Z0-9]{4}-[A-Z0-9]{4}$")
 

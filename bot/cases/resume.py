@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bot.cases.model import CLOSED
 from bot.channels.guard import RateLimiter
 from bot.store import audit_log, resume_tokens, tickets
 from bot.timeutil import as_utc
@@ -28,7 +29,6 @@ from bot.timeutil import as_utc
 TOKEN_BYTES = 24  # 192 bits of randomness, 32 URL-safe characters
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 WEBSITE_CHANNEL = "socketio"
-CLOSED = "erledigt"
 
 
 class Outcome(enum.Enum):

@@ -18,16 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.cases.model import Status
 from bot.cases.resume import store_grant
 from bot.store import tickets
 
 logger = logging.getLogger(__name__)
 
-STATUSES = {
-    "neu": "neu",
-    "in_bearbeitung": "in Bearbeitung",
-    "wartet": "wartet auf Bürger",
-    "erledigt": "erledigt",
+STATUSES = {  # labels of bot.cases.model.Status
+    Status.NEW.value: "neu",
+    Status.IN_PROGRESS.value: "in Bearbeitung",
+    Status.WAITING.value: "wartet auf Bürger",
+    Status.CLOSED.value: "erledigt",
 }
 REASON_LABELS = {
     "request_human": "Wunsch nach Mitarbeiter/in",
@@ -105,7 +106,7 @@ def insert_ticket(engine: Engine, t: NewTicket) -> tuple[str, bool]:
         "channel": t.channel,
         "reason": t.reason,
         "triggers": json.dumps(t.triggers),
-        "status": "neu",
+        "status": Status.NEW.value,
         "office": t.office,
         "summary": t.summary,
         "transcript": json.dumps(t.transcript, ensure_ascii=False),

@@ -19,6 +19,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, redirect
 
 from bot.cases import access
+from bot.cases.model import CLOSED, Status, is_open, is_overdue, open_clause
 from bot.channels.guard import secret_bytes as _b
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
@@ -308,7 +309,7 @@ def _ticket_view(row: Any, now: datetime, offices: dict[str, str]) -> dict[str, 
     assert created is not None and due is not None
     d["created_at"], d["due_at"] = created, due
     d["age"] = _age(now - created)
-    d["overdue"] = d["status"] != "erledigt" and due < now and d["first_response_at"] is None
+    d["overdue"] = is_overdue(d["status"], due, d["first_response_at"], now)
     d["office_name"] = offices.get(d["office"] or "", d["office"] or "–")
     d["status_label"] = STATUSES.get(d["status"], d["status"])
     d["reason_label"] = REASON_LABELS.get(d["reason"], d["reason"])
@@ -355,7 +356,7 @@ async def inbox(request: Request) -> HTTPResponse:
         if allowed is not None:
             q = q.where(allowed)
         if status == "offen":
-            q = q.where(tickets.c.status != "erledigt")
+            q = q.where(open_clause())
         elif status in STATUSES:
             q = q.where(tickets.c.status == status)
         if office:
@@ -539,7 +540,7 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
         logger.exception("staff reply not delivered")
         delivered = False
     await asyncio.to_thread(_add_message, engine, row.id, "reply", user.username, text, delivered)
-    values: dict[str, Any] = {"status": "wartet" if row.status != "erledigt" else row.status}
+    values: dict[str, Any] = {"status": Status.WAITING.value if is_open(row.status) else row.status}
     if row.first_response_at is None and delivered:
         values["first_response_at"] = _now(request)
     if row.assignee is None:
@@ -591,7 +592,7 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     elif "office" in values and row.assignee not in names:
         values["assignee"] = None  # the new office picks it up
     status = str(form.get("status") or "")
-    if status in STATUSES and status != "erledigt":
+    if status in STATUSES and is_open(status):
         values["status"] = status
     if values:
         await asyncio.to_thread(_update, engine, row.id, **values)
@@ -639,7 +640,7 @@ async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     if reason not in CLOSE_REASONS:
         return _back(reference, error="Bitte einen Abschlussgrund wählen.")
     await asyncio.to_thread(
-        _update, engine, row.id, status="erledigt", closed_at=_now(request), close_reason=reason
+        _update, engine, row.id, status=CLOSED, closed_at=_now(request), close_reason=reason
     )
     await asyncio.to_thread(audit, engine, request.ctx.user.username, "close", reference, reason)
     return _back(reference, ok="Vorgang abgeschlossen.")
