@@ -438,7 +438,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
         policy = replace(policy, dry_run=True)
     tracker, handoff = make_engine(settings.tracker_store_url), make_engine(settings.handoff_db_url)
     try:
-        result = run_retention(tracker, handoff, settings.now(), policy)
+        result = run_retention(
+            tracker, handoff, settings.now(), policy, settings.state_dir / "logs"
+        )
     finally:
         tracker.dispose()
         handoff.dispose()

@@ -223,6 +223,7 @@ async def run_retention_if_due(
         app.ctx.engine,
         now,
         retention_policy(settings),
+        settings.state_dir / "logs",
     )
 
 
