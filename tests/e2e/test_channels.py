@@ -235,8 +235,12 @@ def test_telegram_personal_data_switches_channel_and_says_why(stack):
 def _socket_turns(
     url: str, messages: list[str], session_id: str | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Turns over socket.io as the widget speaks it (python-socketio's client)."""
-    client = socketio.Client()
+    """Turns over socket.io as the widget speaks it (python-socketio's client).
+
+    Like any non-browser client it sends no ``Origin`` (websocket-client would send the
+    Rasa server's own address, which is not the city's website, ``SITE_ORIGINS``).
+    """
+    client = socketio.Client(websocket_extra_options={"suppress_origin": True})
     received: list[dict[str, Any]] = []
     confirmed = threading.Event()
     sid_box: dict[str, str] = {}
@@ -378,3 +382,14 @@ def test_a_resume_link_works_once_and_only_on_the_website(stack):
     sid2, received = _socket_turns(stack.rasa, [payload])
     assert not any("Willkommen zurück" in r.get("text", "") for r in received), received
     assert _owner_of(stack, sid2) == [] and len(_owner_of(stack, sid)) == 1
+
+
+def test_the_socket_refuses_a_foreign_origin(stack):
+    client = socketio.Client(
+        reconnection=False, websocket_extra_options={"origin": "https://evil.example"}
+    )
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(stack.rasa, socketio_path="/socket.io", transports=["websocket"])
+    site = socketio.Client(reconnection=False, websocket_extra_options={"origin": stack.web})
+    site.connect(stack.rasa, socketio_path="/socket.io", transports=["websocket"])
+    site.disconnect()

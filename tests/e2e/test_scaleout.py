@@ -196,7 +196,7 @@ def test_a_staff_reply_sent_on_one_instance_reaches_a_citizen_on_the_other(two_i
     import socketio
 
     a, b = two_instances
-    client = socketio.Client(reconnection=False)
+    client = socketio.Client(reconnection=False, websocket_extra_options={"suppress_origin": True})
     confirmed = threading.Event()
     received: list[str] = []
     session: dict[str, str] = {}
