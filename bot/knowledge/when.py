@@ -30,6 +30,7 @@ from dateutil.easter import easter
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.opening_hours import GERMAN_WEEKDAYS, state_holidays
+from bot.text import ascii_umlauts
 
 __all__ = ["PART_OF_DAY_RANGES", "When", "parse_when"]
 
@@ -62,12 +63,10 @@ class When:
 
 # --- text normalisation ---------------------------------------------------------------------
 
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
 
 def _normalize(text: str) -> str:
     """Lower case, umlauts folded (ä → ae), punctuation except dots and colons as spaces."""
-    folded = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
+    folded = ascii_umlauts(unicodedata.normalize("NFC", text).lower())
     folded = re.sub(r"[^a-z0-9.:]+", " ", folded)
     return " " + " ".join(folded.split()) + " "
 
