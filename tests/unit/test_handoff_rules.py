@@ -73,7 +73,7 @@ def test_a_broken_entry_is_named(data: dict[str, Any], change: Any, message: str
 def test_an_unreadable_file_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "handoff_detection.yml"
     path.write_text("patterns: [unclosed\n", encoding="utf-8")
-    with pytest.raises(RulesError, match="handoff_detection.yml: cannot be read"):
+    with pytest.raises(RulesError, match=r"handoff_detection\.yml: cannot be read"):
         load_rules(path)
     with pytest.raises(RulesError, match="cannot be read"):
         load_rules(tmp_path / "missing.yml")
