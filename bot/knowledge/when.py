@@ -32,7 +32,10 @@ from rapidfuzz.distance import OSA
 from bot.knowledge.opening_hours import GERMAN_WEEKDAYS, state_holidays
 from bot.text import ascii_umlauts
 
-__all__ = ["PART_OF_DAY_RANGES", "When", "parse_when"]
+__all__ = ["DEFAULT_STATE", "PART_OF_DAY_RANGES", "When", "parse_when"]
+
+DEFAULT_STATE = "NW"
+"""The reference city's state; callers pass the city's own (``Knowledge.state``)."""
 
 PART_OF_DAY_RANGES: dict[str, tuple[time, time]] = {
     "vormittags": (time(6), time(12)),
@@ -633,7 +636,7 @@ def _find_parts(text: str, found: _Found) -> str:
 # --- entry point ----------------------------------------------------------------------------
 
 
-def parse_when(text: str, now: datetime, state: str = "NW") -> When:
+def parse_when(text: str, now: datetime, state: str = DEFAULT_STATE) -> When:
     """What a citizen's message says about the time of the question.
 
     Args:
