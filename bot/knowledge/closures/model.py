@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.parser import isoparse
 
-logger = logging.getLogger("bot.knowledge.closures")
+logger = logging.getLogger("bot.knowledge.closures")  # the name the feed warnings always had
 
 TIMEZONE_NAME = "Europe/Berlin"
 SOURCE_VIZ = "viz"
