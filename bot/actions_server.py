@@ -21,7 +21,7 @@ def guard_action_server(app: Any, token: str) -> None:
     """Adds the loopback check and the shared token to rasa-sdk's Sanic app."""
     from sanic.response import json
 
-    from bot.channels.guard import is_loopback
+    from bot.ratelimit import is_loopback
 
     app.config.REQUEST_MAX_SIZE = REQUEST_MAX_SIZE
 

@@ -10,7 +10,8 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.response import json
 
-from bot.channels.guard import guarded_message, limit_webhooks
+from bot.channels.guard import guarded_message
+from bot.ratelimit import limit_webhooks
 
 MAX_SENDER_CHARS = 128
 

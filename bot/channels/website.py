@@ -39,15 +39,10 @@ from rasa.core.channels.channel import OutputChannel, UserMessage, decode_bearer
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from bot.channels.guard import (
-    TOO_MANY_TEXT,
-    RateLimiter,
-    client_ip,
-    is_loopback,
-    trusted_networks,
-)
+from bot.channels.guard import RateLimiter
 from bot.channels.rest import guard_handler
 from bot.config import Settings
+from bot.ratelimit import TOO_MANY_TEXT, client_ip, is_loopback, trusted_networks
 
 logger = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -251,7 +251,7 @@ async def login(request: Request) -> HTTPResponse:
 
 
 def _client_ip(request: Request) -> str:
-    from bot.channels.guard import client_ip, trusted_networks
+    from bot.ratelimit import client_ip, trusted_networks
 
     trusted = trusted_networks(request.app.ctx.settings.trusted_proxies)
     return client_ip(request.ip or "", request.headers.get("x-forwarded-for"), trusted)
