@@ -63,4 +63,11 @@ def messenger_credentials(env: Mapping[str, str]) -> dict[str, Any]:
             "template_name": settings.whatsapp_template_name,
             "template_language": settings.whatsapp_template_language,
         }
+    if all(env.get(v) for v in INSTAGRAM_VARS):
+        creds["bot.channels.instagram.InstagramInput"] = {
+            "verify": settings.instagram_verify_token,
+            "secret": settings.instagram_app_secret,
+            "access-token": settings.instagram_access_token,
+            "graph_url": settings.instagram_graph_url,
+        }
     return creds
