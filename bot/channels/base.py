@@ -46,6 +46,10 @@ class Unsupported(ValueError):
     """The webhook body is not one the platform documents (answered 400)."""
 
 
+class RetryLater(RuntimeError):
+    """A passing failure (answered 503, so that the platform delivers again)."""
+
+
 def meta_handshake(request: Request, verify_token: str) -> HTTPResponse:
     """Meta's subscription handshake: echo ``hub.challenge`` for the right token, else 403."""
     token = request.args.get("hub.verify_token") or ""
@@ -105,6 +109,8 @@ class WebhookInput(InputChannel, abc.ABC):
                 messages = await self.parse(request)
             except Unsupported:
                 return response.text("unsupported payload", status=400)
+            except RetryLater:
+                return response.text("try again later", status=503)
             for incoming in messages:
                 await self._process(incoming, handler)
             return response.text("success")

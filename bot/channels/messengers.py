@@ -70,4 +70,11 @@ def messenger_credentials(env: Mapping[str, str]) -> dict[str, Any]:
             "access-token": settings.instagram_access_token,
             "graph_url": settings.instagram_graph_url,
         }
+    if all(env.get(v) for v in THREEMA_VARS):
+        creds["bot.channels.threema.ThreemaInput"] = {
+            "id": settings.threema_id,
+            "secret": settings.threema_secret,
+            "private_key": settings.threema_private_key,
+            "api_url": settings.threema_api_url,
+        }
     return creds
