@@ -6,7 +6,8 @@ service window"). A staff reply or interim message after a day of silence must t
 go out as the template, and the text waits here until the citizen answers it.
 
 The connector records each incoming message's time (the platform's own ``timestamp``);
-the staff inbox asks :meth:`Windows.is_open` to tell staff what the citizen will see.
+the staff inbox asks :func:`staff_view` to tell staff what the citizen will see. Contacts
+silent for a month with nothing waiting are forgotten.
 This module has no Rasa import, so that the web app can use it. Rows are keyed by a
 SHA-256 of channel and recipient: no identifier of the citizen is stored.
 """
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Engine
 from bot.store import messenger_windows
 
 WINDOWS = {"whatsapp": timedelta(hours=24)}
+FORGET_AFTER = timedelta(days=30)
 
 
 def _key(channel: str, recipient_id: str) -> str:
@@ -77,6 +79,13 @@ class Windows:
                 conn.execute(
                     sa.insert(messenger_windows).values(
                         key_hash=key, last_inbound_at=at, pending="[]"
+                    )
+                )
+                # Contacts silent for a month with nothing waiting are forgotten.
+                conn.execute(
+                    sa.delete(messenger_windows).where(
+                        messenger_windows.c.last_inbound_at < at - FORGET_AFTER,
+                        messenger_windows.c.pending == "[]",
                     )
                 )
                 return []

@@ -337,3 +337,37 @@ def test_window_store_keeps_no_phone_number(env):
     windows.record_inbound("4917100000010", NOW - timedelta(days=3))
     assert windows.last_inbound("4917100000010") == NOW
     assert copy.deepcopy(windows.record_inbound("4917100000010", None)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x" * 100_000, "/input_too_long"),
+        ("", "/input_empty"),
+        ("\x00\x01\x02binär", "/input_not_text"),
+        ("<script>alert(1)</script> Öffnungszeiten?", "<script>alert(1)</script> Öffnungszeiten?"),
+        ("🙂🙂🙂", "🙂🙂🙂"),
+    ],
+)
+async def test_bad_input_reaches_rasa_as_the_guard_makes_it(env, graph, text, expected):
+    received: list[str] = []
+    app = new_app()
+    app.blueprint(
+        channel(graph, Clock(NOW)).blueprint(bot_replies(received)), url_prefix="/webhooks/whatsapp"
+    )
+    body, headers = signed(shape("text_message", "4917100000040", text=text))
+    async with serve(app) as (url, http):
+        resp = await http.post(f"{url}/webhooks/whatsapp/webhook", data=body, headers=headers)
+        assert resp.status == 200
+    assert received == [expected]
+
+
+def test_silent_contacts_are_forgotten_after_a_month(env):
+    engine = make_engine(f"sqlite:///{env / 'w.db'}")
+    windows = Windows("whatsapp", lambda: engine, Clock(NOW))
+    windows.record_inbound("4917100000050", NOW - timedelta(days=31))
+    windows.record_inbound("4917100000052", NOW - timedelta(days=31))
+    windows.add_pending("4917100000052", "wartet noch")
+    windows.record_inbound("4917100000051", NOW)  # a new contact prunes the old ones
+    assert windows.last_inbound("4917100000050") is None
+    assert windows.last_inbound("4917100000052") is not None  # a text still waits
