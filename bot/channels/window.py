@@ -134,3 +134,12 @@ def staff_view(
         "last_inbound": windows.last_inbound(recipient_id),
         "template": template_name,
     }
+
+
+def forget(conn: sa.engine.Connection, senders: list[str]) -> int:
+    """Deletes the windows (and waiting texts) of ``senders`` (erasure on request)."""
+    keys = [_key(channel, sender) for channel in WINDOWS for sender in senders]
+    if not keys:
+        return 0
+    where = messenger_windows.c.key_hash.in_(keys)
+    return int(conn.execute(sa.delete(messenger_windows).where(where)).rowcount or 0)

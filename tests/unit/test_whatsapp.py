@@ -371,3 +371,18 @@ def test_silent_contacts_are_forgotten_after_a_month(env):
     windows.record_inbound("4917100000051", NOW)  # a new contact prunes the old ones
     assert windows.last_inbound("4917100000050") is None
     assert windows.last_inbound("4917100000052") is not None  # a text still waits
+
+
+def test_erasure_on_request_forgets_the_window_and_waiting_texts(env):
+    from bot.privacy import ErasureScope, erase
+
+    engine = make_engine(f"sqlite:///{env / 'h.db'}")
+    tracker = make_engine(f"sqlite:///{env / 't.db'}")
+    windows = Windows("whatsapp", lambda: engine, Clock(NOW))
+    windows.record_inbound("4917100000060", NOW)
+    windows.add_pending("4917100000060", "Ihr Bescheid liegt vor.")
+    windows.record_inbound("4917100000061", NOW)
+    scope = ErasureScope(query="4917100000060", by_reference=False, senders={"4917100000060"})
+    erase(tracker, engine, scope, "anna", NOW)
+    assert windows.last_inbound("4917100000060") is None
+    assert windows.last_inbound("4917100000061") == NOW  # others untouched
