@@ -32,6 +32,10 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    return (env.get(name) or default).rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The operating contract's settings (see README, "Konfiguration")."""
@@ -71,6 +75,22 @@ class Settings:
     login_failures_per_ip: int = 20
     login_lockout_minutes: int = 15
     staff_idle_minutes: int = 30
+    # messengers (each enabled when all of its variables are set; see bot.channels.messengers)
+    whatsapp_verify_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_access_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_template_name: str = ""
+    whatsapp_template_language: str = "de"
+    whatsapp_graph_url: str = "https://graph.facebook.com/v19.0"
+    instagram_verify_token: str = ""
+    instagram_app_secret: str = ""
+    instagram_access_token: str = ""
+    instagram_graph_url: str = "https://graph.facebook.com/v19.0"
+    threema_id: str = ""
+    threema_secret: str = ""
+    threema_private_key: str = ""
+    threema_api_url: str = "https://msgapi.threema.ch"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -120,6 +140,21 @@ class Settings:
             login_failures_per_ip=_int(env, "LOGIN_FAILURES_PER_IP", 20),
             login_lockout_minutes=_int(env, "LOGIN_LOCKOUT_MINUTES", 15),
             staff_idle_minutes=_int(env, "STAFF_IDLE_MINUTES", 30),
+            whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN", ""),
+            whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET", ""),
+            whatsapp_access_token=env.get("WHATSAPP_ACCESS_TOKEN", ""),
+            whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+            whatsapp_template_name=env.get("WHATSAPP_TEMPLATE_NAME", ""),
+            whatsapp_template_language=env.get("WHATSAPP_TEMPLATE_LANGUAGE") or "de",
+            whatsapp_graph_url=_url(env, "WHATSAPP_GRAPH_URL", cls.whatsapp_graph_url),
+            instagram_verify_token=env.get("INSTAGRAM_VERIFY_TOKEN", ""),
+            instagram_app_secret=env.get("INSTAGRAM_APP_SECRET", ""),
+            instagram_access_token=env.get("INSTAGRAM_ACCESS_TOKEN", ""),
+            instagram_graph_url=_url(env, "INSTAGRAM_GRAPH_URL", cls.instagram_graph_url),
+            threema_id=env.get("THREEMA_ID", ""),
+            threema_secret=env.get("THREEMA_SECRET", ""),
+            threema_private_key=env.get("THREEMA_PRIVATE_KEY", ""),
+            threema_api_url=_url(env, "THREEMA_API_URL", cls.threema_api_url),
         )
 
     @property

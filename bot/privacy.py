@@ -500,6 +500,9 @@ def erase(
         deleted["tickets"], deleted["ticket_messages"] = _delete_tickets(
             conn, scope.ticket_ids, delete=True
         )
+        from bot.channels.window import forget  # WhatsApp: last-message time, waiting texts
+
+        forget(conn, sorted(scope.senders))
         detail = " ".join(f"{k}={v}" for k, v in deleted.items())
         _audit(conn, now, actor, "delete", scope.audit_target(hash_key), detail)
     logger.info("erasure %s", json.dumps(deleted, sort_keys=True))

@@ -125,6 +125,28 @@ audit_log = sa.Table(
 )
 
 
+# Messenger webhooks already processed, so that a redelivered webhook (platforms retry
+# when an answer is slow or lost) is processed once. The key is a SHA-256 of channel,
+# sender and the platform's message id: no identifier of the citizen is stored. Owned by
+# bot.channels.dedup.
+webhook_seen = sa.Table(
+    "webhook_seen",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+# When a messenger contact last wrote (WhatsApp's 24-hour customer-service window) and
+# the staff messages waiting for the window to reopen. Keyed by a SHA-256 of channel and
+# recipient. Owned by bot.channels.window.
+messenger_windows = sa.Table(
+    "messenger_windows",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("pending", sa.Text, nullable=False, default="[]"),
+)
+
 # The audit log is append-only: the app only inserts (tests/unit/test_privacy_web.py
 # checks the source), and on SQLite these triggers refuse UPDATE and DELETE outright.
 # PostgreSQL: see docs/OPERATIONS.md ("Audit log") for the trigger or REVOKE to apply.

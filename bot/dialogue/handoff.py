@@ -14,7 +14,7 @@ from bot.channels.guard import RateLimiter
 from bot.dialogue import Outcome, payload_button
 from bot.dialogue.opening_hours import schedule_for
 from bot.handoff.due import due_in_words, due_time
-from bot.handoff.policy import HandoffConfig, decide, route
+from bot.handoff.policy import HandoffConfig, decide, other_ways, route
 from bot.handoff.redact import redact
 from bot.handoff.tickets import NewTicket, Outbox, new_reference, submit
 from bot.knowledge.base import Knowledge, Office
@@ -190,11 +190,14 @@ def create_ticket(
     stored = submit(engine_factory, outbox, ticket)
     due_words = due_in_words(due, now)
     if grant is not None:
+        decision = decide(config, req.channel, req.reason)
         out.say(
             "utter_handoff_channel_switch",
-            platform=decide(config, req.channel, req.reason).platform or "diesen Kanal",
+            platform=decision.platform or "diesen Kanal",
+            why=decision.why,
             reference=ticket.reference,
             link=config.resume_url.format(token=grant.token),
+            other_ways="".join(f"\n• {way}" for way in other_ways(config, req.channel)),
             office=office.name,
             contact=contact(office),
             due=due_words,

@@ -21,6 +21,7 @@ from sanic.response import HTTPResponse, html, redirect
 from bot.cases import access
 from bot.cases.model import CLOSED, Status, is_open, is_overdue, open_clause
 from bot.channels.guard import secret_bytes as _b
+from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
@@ -454,6 +455,14 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         ]
         live = False
     messages = await asyncio.to_thread(_messages, engine, ticket["id"])
+    window = await asyncio.to_thread(  # WhatsApp's 24-hour window: text or template?
+        staff_view,
+        engine,
+        row.channel,
+        row.sender_id,
+        _now(request),
+        request.app.ctx.settings.whatsapp_template_name,
+    )
     staff_names = await asyncio.to_thread(
         _staff_names, engine, ticket["office"], _known_offices(request)
     )
@@ -469,6 +478,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         offices=offices,
         staff_names=staff_names,
         triggers=json.loads(ticket["triggers"] or "[]"),
+        window=window,
         local=_local,
         notice=request.args.get("ok"),
         error=request.args.get("error"),

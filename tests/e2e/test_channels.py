@@ -34,9 +34,12 @@ def fb_payload(shape: str, psid: str) -> bytes:
 
 
 def fb_text(psid: str, text: str) -> bytes:
-    """The real-shaped text message with another text."""
+    """The real-shaped text message with another text (and, as Meta gives every message,
+    its own ``mid``: a message with a ``mid`` seen before is a redelivery)."""
     payload = json.loads(fb_payload("text_message", psid))
-    payload["entry"][0]["messaging"][0]["message"]["text"] = text
+    message = payload["entry"][0]["messaging"][0]["message"]
+    message["text"] = text
+    message["mid"] += "." + hashlib.sha256(text.encode()).hexdigest()[:12]
     return json.dumps(payload).encode()
 
 
@@ -393,3 +396,28 @@ def test_the_socket_refuses_a_foreign_origin(stack):
     site = socketio.Client(reconnection=False, websocket_extra_options={"origin": stack.web})
     site.connect(stack.rasa, socketio_path="/socket.io", transports=["websocket"])
     site.disconnect()
+
+
+# --- redelivered webhooks -------------------------------------------------------------
+
+
+def test_telegram_redelivered_update_is_answered_once(stack):
+    update = tg_update("text_message", 900500)
+    assert tg_post(stack, update) == 200
+    first = stack.platforms.wait_for("telegram", "900500", 1)
+    time.sleep(1)
+    answered = len(stack.platforms.texts("telegram", "900500"))
+    assert first and tg_post(stack, update) == 200  # Telegram retries the same update
+    time.sleep(3)
+    assert len(stack.platforms.texts("telegram", "900500")) == answered
+
+
+def test_facebook_redelivered_message_is_answered_once(stack):
+    body = fb_text("fb-redelivered-1", "Ist die Müllerstraße gesperrt?")
+    assert fb_post(stack, body) == 200
+    assert stack.platforms.wait_for("facebook", "fb-redelivered-1", 1)
+    time.sleep(1)
+    answered = len(stack.platforms.texts("facebook", "fb-redelivered-1"))
+    assert fb_post(stack, body) == 200
+    time.sleep(3)
+    assert len(stack.platforms.texts("facebook", "fb-redelivered-1")) == answered
