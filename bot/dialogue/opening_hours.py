@@ -60,8 +60,8 @@ def schedule_for(knowledge: Knowledge, office: Office) -> OfficeSchedule:
 
 
 def visit_info(office: Office) -> str:
-    """What a visitor needs: appointment, address, phone."""
-    parts = []
+    """What a visitor needs: appointment, address, phone (and the hours note, if any)."""
+    parts = [office.hours_note] if office.hours_note else []
     if office.appointment_required and office.appointment_url:
         parts.append(f"Termin erforderlich: {office.appointment_url}")
     elif office.appointment_url:
@@ -132,7 +132,20 @@ def answer(
             office=office.name,
             note=office.note or "",
             contact=contact,
+            city=knowledge.city,
         )
+        return out
+    if office.opening_hours is None:
+        # Imported hours that could not be converted with certainty: the office's words.
+        if office.hours_text:
+            out.say(
+                "utter_opening_hours_text",
+                office=office.name,
+                text=office.hours_text,
+                visit=visit_info(office),
+            )
+        else:
+            out.say("utter_opening_hours_none", office=office.name, visit=visit_info(office))
         return out
 
     schedule = schedule_for(knowledge, office)

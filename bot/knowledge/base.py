@@ -32,7 +32,10 @@ OFFICES_SCHEMA: dict[str, Any] = {
             "minItems": 1,
             "items": {
                 "type": "object",
-                "required": ["id", "name", "address", "opening_hours"],
+                "required": ["id", "name", "address"],
+                # opening_hours: exact hours. An import writes hours_text (the office's own
+                # words) instead when it could not convert them with certainty, and
+                # neither when the export has no hours (bot.importers.hours).
                 "additionalProperties": False,
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
@@ -42,9 +45,18 @@ OFFICES_SCHEMA: dict[str, Any] = {
                     "phone": {"type": "string"},
                     "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
                     "opening_hours": {"type": "string", "minLength": 3},
+                    "hours_text": {"type": "string", "minLength": 2},
+                    "hours_note": {"type": "string", "minLength": 2},
                     "appointment_url": {"type": "string", "pattern": "^https?://"},
                     "appointment_required": {"type": "boolean"},
                     "main": {"type": "boolean"},
+                    "district": {"type": "string", "minLength": 2},
+                    "authority": {"type": "string"},
+                    "category": {"type": "string"},
+                    "website": {"type": "string", "pattern": "^https?://"},
+                    "accessibility": {"type": "string"},
+                    "payment": {"type": "string"},
+                    "source_id": {"type": "string"},
                 },
             },
         },
@@ -89,6 +101,7 @@ SERVICES_SCHEMA: dict[str, Any] = {
                     "deadline": {"type": "string"},
                     "case_specific": {"type": "boolean"},
                     "synonyms": _STR_LIST,
+                    "source_id": {"type": "string"},
                 },
             },
         }
@@ -163,6 +176,14 @@ class Office:
     appointment_required: bool = False
     external: bool = False
     note: str | None = None
+    hours_text: str | None = None  # the office's own words when not convertible
+    hours_note: str | None = None  # appointment only, telephone hours, …
+    district: str | None = None
+    authority: str | None = None
+    category: str | None = None
+    website: str | None = None
+    accessibility: str | None = None
+    payment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -401,9 +422,17 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             address=o.get("address"),
             phone=o.get("phone"),
             email=o.get("email"),
-            opening_hours=o["opening_hours"],
+            opening_hours=o.get("opening_hours"),
             appointment_url=o.get("appointment_url"),
             appointment_required=bool(o.get("appointment_required", False)),
+            hours_text=o.get("hours_text"),
+            hours_note=o.get("hours_note"),
+            district=o.get("district"),
+            authority=o.get("authority"),
+            category=o.get("category"),
+            website=o.get("website"),
+            accessibility=o.get("accessibility"),
+            payment=o.get("payment"),
         )
     for o in offices_raw.get("external_authorities") or []:
         offices[o["id"]] = Office(
@@ -473,6 +502,8 @@ def validate_knowledge(directory: Path) -> list[str]:
     from bot.knowledge.opening_hours import validate_expression
 
     for o in raw[0]["offices"]:
+        if "opening_hours" not in o:
+            continue
         problem = validate_expression(o["opening_hours"])
         if problem:
             errors.append(f"offices.yml: {o['id']}: opening_hours: {problem}")
