@@ -336,7 +336,8 @@ def derive_profile_contacts(profile: CityProfile, offices: Iterable[ImportedOffi
             if main.website:
                 profile.contact["website"] = main.website
     if not profile.case_reference_prefix:
-        profile.case_reference_prefix = (slug(profile.name)[:2] or "bs").upper()
+        letters = re.sub(r"[^A-Z]", "", fold(profile.name).upper())
+        profile.case_reference_prefix = letters[:2] or "BS"
 
 
 def _dump(path: Path, header: str, doc: Any) -> None:

@@ -499,7 +499,15 @@ def validate_knowledge(directory: Path) -> list[str]:
         return [str(exc)]
     if errors:
         return errors
+    from bot.city import load_city, validate_city
     from bot.knowledge.opening_hours import validate_expression
+
+    errors += validate_city(directory)
+    if not errors and (directory / "city.yml").exists():
+        city = load_city(directory)
+        for key, value in (("city", city.name), ("state", city.state)):
+            if raw[0].get(key) != value:
+                errors.append(f"city.yml: {key} {value!r} differs from offices.yml")
 
     for o in raw[0]["offices"]:
         if "opening_hours" not in o:
