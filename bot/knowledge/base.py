@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.knowledge.matching import Match, closest, rank, rank_questions, words
+from bot.knowledge.matching import Match, TermIndex, closest, rank, rank_questions, words
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
@@ -236,6 +236,11 @@ class Knowledge:
     services: dict[str, Service]
     special: list[SpecialEntry] = field(default_factory=list)
     faq: dict[str, FaqEntry] = field(default_factory=dict)
+    _indexes: dict[str, TermIndex] = field(default_factory=dict, repr=False, compare=False)
+
+    # Catalogues with more terms than this are matched through a word index (imported
+    # cities); smaller ones (the demo city) are scanned as before.
+    INDEX_FROM_TERMS = 600
 
     # --- lookups -------------------------------------------------------------------------
     def office(self, office_id: str) -> Office | None:
@@ -264,7 +269,7 @@ class Knowledge:
         """Offices mentioned in ``text`` (fuzzy), best first."""
         if text in self.offices:
             return [Match(text, 100.0, text)]
-        return rank(text, self.office_terms(), threshold=threshold, noise=self._noise())
+        return self._rank("offices", text, threshold)
 
     def closest_offices(self, text: str, limit: int = 3) -> list[Office]:
         """The city's offices whose names come closest to ``text`` ("meinten Sie …")."""
@@ -275,7 +280,16 @@ class Knowledge:
         """Services a citizen's concern refers to (fuzzy), best first."""
         if text in self.services:
             return [Match(text, 100.0, text)]
-        return rank(text, self.service_terms(), threshold=threshold, noise=self._noise())
+        return self._rank("services", text, threshold)
+
+    def _rank(self, kind: str, text: str, threshold: float) -> list[Match]:
+        index = self._indexes.get(kind)
+        if index is None:
+            terms = self.office_terms() if kind == "offices" else self.service_terms()
+            index = self._indexes[kind] = TermIndex(terms)
+        if len(index.terms) < self.INDEX_FROM_TERMS:
+            return rank(text, index.terms, threshold=threshold, noise=self._noise())
+        return index.rank(text, threshold=threshold, noise=self._noise())
 
     def find_faq(self, text: str) -> list[Match]:
         """FAQ entries whose questions come close to ``text``, best first."""

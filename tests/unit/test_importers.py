@@ -199,3 +199,17 @@ def test_csv_missing_required_column(tmp_path: Path, capsys: pytest.CaptureFixtu
     text = capsys.readouterr().out
     assert "o.csv: line 1: column 'ID' is missing" in text
     assert "s.csv: line 1: column 'Standorte' is missing" in text
+
+
+def test_indexed_matching_equals_the_full_scan(imported: Path) -> None:
+    from bot.knowledge.matching import rank
+
+    k = load_knowledge(imported)
+    assert len(list(k.service_terms())) >= k.INDEX_FROM_TERMS  # the index is in use
+    names = [o.name for o in k.offices.values()][::7] + [s.name for s in k.services.values()][::9]
+    messages = [f"Wann hat {n} offen?" for n in names] + [n.replace("a", "e", 1) for n in names]
+    messages += ["Personalausweis", "Perso", "Bürgerampt Südfeld", "Standesamd", "", "🙂"]
+    for m in messages:
+        for kind, terms in (("offices", k.office_terms()), ("services", k.service_terms())):
+            full = rank(m, terms, threshold=85, noise=k._noise())
+            assert k._rank(kind, m, 85) == full, (kind, m)
