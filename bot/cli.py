@@ -106,6 +106,12 @@ def cmd_validate(_: argparse.Namespace) -> int:
     from bot.validation import validate_project
 
     problems = validate_project(REPO_ROOT)
+    knowledge_dir = Settings.from_env().knowledge_dir.resolve()
+    if knowledge_dir != (REPO_ROOT / "data" / "knowledge").resolve():
+        # another city's directory (KNOWLEDGE_DIR, e.g. from `import`): its data too
+        from bot.knowledge.base import validate_knowledge
+
+        problems += [f"{knowledge_dir}: {p}" for p in validate_knowledge(knowledge_dir)]
     for p in problems:
         print(f"ERROR {p}")
     generate_nlu(REPO_ROOT)
