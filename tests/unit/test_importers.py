@@ -213,3 +213,19 @@ def test_indexed_matching_equals_the_full_scan(imported: Path) -> None:
         for kind, terms in (("offices", k.office_terms()), ("services", k.service_terms())):
             full = rank(m, terms, threshold=85, noise=k._noise())
             assert k._rank(kind, m, 85) == full, (kind, m)
+
+
+def test_the_documented_csv_example_imports(tmp_path: Path) -> None:
+    import re
+
+    from bot.config import REPO_ROOT
+
+    doc = (REPO_ROOT / "docs" / "IMPORT.md").read_text(encoding="utf-8")
+    offices, services = re.findall(r"```csv\n(.*?)```", doc, flags=re.DOTALL)
+    (tmp_path / "o.csv").write_text(offices, encoding="utf-8")
+    (tmp_path / "s.csv").write_text(services, encoding="utf-8")
+    assert _csv(tmp_path, tmp_path / "kb", "Stadt") == 0
+    k = load_knowledge(tmp_path / "kb")
+    ba1 = next(o for o in k.offices.values() if o.name == "Bürgerbüro Am Markt")
+    assert ba1.opening_hours == ("Mo,Tu,Fr 08:00-12:00; Th 08:00-12:00,13:00-18:00; PH off")
+    assert len(k.services) == 2
