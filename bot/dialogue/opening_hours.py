@@ -32,12 +32,17 @@ def resolve_office(
         when the citizen named an office that does not exist.
     """
     unknown = None
-    for value in entity_values(entities, "office"):
-        matches = knowledge.find_offices(value, threshold=80)
-        if matches:
-            return knowledge.offices[matches[0].key], matches[0].term, None
-        unknown = value
     matches = knowledge.find_offices(text)
+    for value in entity_values(entities, "office"):
+        found = knowledge.find_offices(value, threshold=80)
+        if found:
+            # The entity may be only part of the name ("Bürgeramt Nordheim" of "Bürgeramt
+            # Nordheim Birkenallee"): a more specific office in the whole text wins.
+            own = next((m.score for m in matches if m.key == found[0].key), 0.0)
+            if matches and matches[0].key != found[0].key and matches[0].score > own:
+                return knowledge.offices[matches[0].key], matches[0].term, None
+            return knowledge.offices[found[0].key], found[0].term, None
+        unknown = value
     if matches:
         return knowledge.offices[matches[0].key], matches[0].term, None
     if unknown:
