@@ -146,7 +146,7 @@ def answer(
             out.say(
                 "utter_opening_hours_text",
                 office=office.name,
-                text=office.hours_text,
+                hours_text=office.hours_text,
                 visit=visit_info(office),
             )
         else:

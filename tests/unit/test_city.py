@@ -58,3 +58,24 @@ def test_pages_name_the_city_of_the_profile(tmp_path: Path) -> None:
     env.globals["city"] = load_city(tmp_path)
     page = env.get_template("datenschutz.html").render(settings=None)
     assert "der Stadt Beispielstadt" in page and "Musterstadt" not in page.split("datenschutz@")[0]
+
+
+def test_no_response_variable_collides_with_utter_message_parameters() -> None:
+    """Variables are passed to ``dispatcher.utter_message(**variables)``: a variable called
+    ``text`` or ``image`` would replace the whole response instead of filling it."""
+    import inspect
+    import re
+
+    import yaml
+    from rasa_sdk.executor import CollectingDispatcher
+
+    reserved = set(inspect.signature(CollectingDispatcher.utter_message).parameters) - {
+        "self",
+        "kwargs",
+    }
+    for path in sorted((REPO_ROOT / "domain").glob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for name, variants in (doc.get("responses") or {}).items():
+            for variant in variants:
+                used = set(re.findall(r"(?<!\{)\{([a-z_]+)\}(?!\})", variant.get("text", "")))
+                assert not used & reserved, (path.name, name, used & reserved)

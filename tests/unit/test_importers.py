@@ -63,7 +63,7 @@ def test_kept_as_text_is_shown_in_the_offices_words(imported: Path) -> None:
     office = next(o for o in k.offices.values() if o.hours_text)
     out = opening_hours.answer(k, office.name, [], {}, NOW)
     assert out.replies[0].response == "utter_opening_hours_text"
-    assert out.replies[0].variables["text"] == office.hours_text
+    assert out.replies[0].variables["hours_text"] == office.hours_text
 
 
 def test_service_at_many_offices_asks_for_the_district_then_lists_it(imported: Path) -> None:
