@@ -97,6 +97,7 @@ class ActionRouteInform(Action):
             entities(tracker),
             tracker.get_slot("topic"),
             runtime.now(),
+            tracker.get_slot("service"),
         )
         action: Action | None = {
             "responsibility": ActionResponsibility(),
