@@ -7,8 +7,8 @@ One rule sends every ``inform`` here. The focus of the conversation (slots ``top
 - while opening hours are the topic (or were just asked for: "Für welches Amt?"), an
   office → opening hours, even when its name is also a service's ("Fundbüro");
 - a service → responsibility;
-- a detail ("und was kostet das?", "wie lange dauert das?") with a service in focus →
-  responsibility (the detail of that service);
+- a detail ("und was kostet das?", "und wo ist das?") with a service or office in
+  focus → responsibility (the detail of that service, or the office's address);
 - an office after a service ("und das in Nord?") → responsibility (is it offered
   there?), otherwise → opening hours;
 - a bare time ("und morgen?") continues road closures, else asks for opening hours.
@@ -46,8 +46,9 @@ def topic_of(
     if resolve_service(knowledge, text, entities).matches:
         return "responsibility"
     has_service = bool(service_focus) and service_focus in knowledge.services
-    if has_service and (detail_of(text, entities) or entity_values(entities, "detail")):
-        return "responsibility"
+    detail = detail_of(text, entities)
+    if detail and (has_service or current in ("opening_hours", "responsibility")):
+        return "responsibility"  # a detail of the service, or of the office, in focus
     if names_office:
         if has_service and current == "responsibility" and office.office is not None:
             return "responsibility"

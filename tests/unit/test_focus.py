@@ -161,3 +161,12 @@ def test_threat_creates_an_urgent_ticket_at_once():
     assert [r.response for r in out.replies] == ["utter_netiquette_threat", "utter_handoff_created"]
     assert seen == [("emergency", True, ["x", "netiquette:threat"], False)]
     assert out.slots["handoff_stage"] == "paused"
+
+
+def test_address_after_opening_hours_is_the_office_in_focus(knowledge):
+    assert topic_of(knowledge, "Und wo ist das?", [], "opening_hours", NOW, None) == (
+        "responsibility"
+    )
+    out = responsibility(knowledge, "Und wo ist das?", [], {"office": "standesamt"})
+    assert out.replies[0].response == "utter_detail_address"
+    assert out.replies[0].variables["address"].startswith("Rathausplatz 1 (Raum 101)")
