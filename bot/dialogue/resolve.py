@@ -354,3 +354,10 @@ def unknown_object(knowledge: Knowledge, text: str, entities: list[dict[str, Any
             continue
         return token
     return None
+
+
+def names_known_service(knowledge: Knowledge, entities: list[dict[str, Any]]) -> bool:
+    """An NLU service entity whose value is a service id of the data (a synonym hit)."""
+    return any(
+        e.get("entity") == "service" and str(e.get("value")) in knowledge.services for e in entities
+    )

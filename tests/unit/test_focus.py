@@ -170,3 +170,11 @@ def test_address_after_opening_hours_is_the_office_in_focus(knowledge):
     out = responsibility(knowledge, "Und wo ist das?", [], {"office": "standesamt"})
     assert out.replies[0].response == "utter_detail_address"
     assert out.replies[0].variables["address"].startswith("Rathausplatz 1 (Raum 101)")
+
+
+def test_out_of_scope_with_a_known_service_entity_is_answered(knowledge, make_entity):
+    from bot.dialogue.resolve import names_known_service
+
+    assert names_known_service(knowledge, [make_entity("service", "hundesteuer")])
+    assert not names_known_service(knowledge, [make_entity("service", "Photosynthese")])
+    assert not names_known_service(knowledge, [])
