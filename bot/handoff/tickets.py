@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 STATUSES = {
     "neu": "neu",
+    "neue_nachricht": "neue Nachricht",  # the citizen wrote again since staff last acted
     "in_bearbeitung": "in Bearbeitung",
     "wartet": "wartet auf Bürger",
     "erledigt": "erledigt",
