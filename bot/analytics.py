@@ -34,7 +34,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.cases.model import is_overdue, overdue_clause
 from bot.config import TIMEZONE
+from bot.rasa_events import events
 from bot.store import feedback, tickets
 from bot.timeutil import as_utc
 
@@ -44,17 +46,7 @@ AUTO_GREET = "/greet"  # sent by the website widget when the chat opens
 FALLBACK_ACTIONS = ("action_fallback", "action_default_fallback")
 COUNTED_SLOTS = ("office", "service", "street")
 
-# Rasa's SQLTrackerStore table (created by Rasa, only read here; not in bot.store.metadata).
-rasa_events = sa.table(
-    "events",
-    sa.column("id", sa.Integer),
-    sa.column("sender_id", sa.String),
-    sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float),
-    sa.column("intent_name", sa.String),
-    sa.column("action_name", sa.String),
-    sa.column("data", sa.Text),
-)
+rasa_events = events  # Rasa's table (bot.rasa_events), only read here
 
 CHANNEL_LABELS = {
     "socketio": "Website",
@@ -412,9 +404,7 @@ def _tickets(
     rows = sa.select(
         t.sender_id, t.status, t.created_at, t.due_at, t.first_response_at, t.interim_sent_at
     ).where(created_in_range)
-    overdue = sa.select(sa.func.count()).where(
-        t.status != "erledigt", t.first_response_at.is_(None), t.due_at < now
-    )
+    overdue = sa.select(sa.func.count()).where(overdue_clause(now))
     keys: set[tuple[str, date]] = set()
     hours: list[float] = []
     with engine.connect() as conn:
@@ -433,7 +423,7 @@ def _tickets(
                     report.tickets_in_time += 1
                 else:
                     report.tickets_late += 1
-            elif due < now and status != "erledigt":  # closed without a reply: neither
+            elif is_overdue(status, due, first, now):  # closed without a reply: neither
                 report.tickets_late += 1
     report.handoffs = sum(n for _, n in report.handoffs_by_reason)
     report.conversations_with_ticket = len(keys & conversation_keys)

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.analytics import rasa_events as ev
+from bot.rasa_events import events as ev
 from bot.store import audit_log, ticket_messages, tickets
 from bot.timeutil import as_utc, utcnow
 
