@@ -40,6 +40,7 @@ OFFICES_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
                     "name": {"type": "string", "minLength": 2},
+                    "article": {"enum": ["der", "die", "das"]},
                     "aliases": _STR_LIST,
                     "address": {"type": "string"},
                     "phone": {"type": "string"},
@@ -69,6 +70,7 @@ OFFICES_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
                     "name": {"type": "string"},
+                    "article": {"enum": ["der", "die", "das"]},
                     "note": {"type": "string"},
                     "address": {"type": "string"},
                     "phone": {"type": "string"},
@@ -184,6 +186,19 @@ class Office:
     website: str | None = None
     accessibility: str | None = None
     payment: str | None = None
+    article: str | None = None  # der | die | das; guessed from the name when missing
+
+    def the(self, case: str = "nom") -> str:
+        """The name with its article: "das Steueramt" (``case``: nom, acc, dat)."""
+        from bot.knowledge.grammar import with_article
+
+        return with_article(self.name, self.article, case)
+
+    def at(self) -> str:
+        """ "beim Steueramt", "bei der Ausländerbehörde"."""
+        from bot.knowledge.grammar import at_office
+
+        return at_office(self.name, self.article)
 
 
 @dataclass(frozen=True)
@@ -447,6 +462,7 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             website=o.get("website"),
             accessibility=o.get("accessibility"),
             payment=o.get("payment"),
+            article=o.get("article"),
         )
     for o in offices_raw.get("external_authorities") or []:
         offices[o["id"]] = Office(
@@ -457,6 +473,7 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             phone=o.get("phone"),
             external=True,
             note=o["note"],
+            article=o.get("article"),
         )
     services = {
         s["id"]: Service(
