@@ -32,12 +32,17 @@ def resolve_office(
         when the citizen named an office that does not exist.
     """
     unknown = None
-    for value in entity_values(entities, "office"):
-        matches = knowledge.find_offices(value, threshold=80)
-        if matches:
-            return knowledge.offices[matches[0].key], matches[0].term, None
-        unknown = value
     matches = knowledge.find_offices(text)
+    for value in entity_values(entities, "office"):
+        found = knowledge.find_offices(value, threshold=80)
+        if found:
+            # The entity may be only part of the name ("Bürgeramt Nordheim" of "Bürgeramt
+            # Nordheim Birkenallee"): a more specific office in the whole text wins.
+            own = next((m.score for m in matches if m.key == found[0].key), 0.0)
+            if matches and matches[0].key != found[0].key and matches[0].score > own:
+                return knowledge.offices[matches[0].key], matches[0].term, None
+            return knowledge.offices[found[0].key], found[0].term, None
+        unknown = value
     if matches:
         return knowledge.offices[matches[0].key], matches[0].term, None
     if unknown:
@@ -60,8 +65,8 @@ def schedule_for(knowledge: Knowledge, office: Office) -> OfficeSchedule:
 
 
 def visit_info(office: Office) -> str:
-    """What a visitor needs: appointment, address, phone."""
-    parts = []
+    """What a visitor needs: appointment, address, phone (and the hours note, if any)."""
+    parts = [office.hours_note] if office.hours_note else []
     if office.appointment_required and office.appointment_url:
         parts.append(f"Termin erforderlich: {office.appointment_url}")
     elif office.appointment_url:
@@ -132,7 +137,20 @@ def answer(
             office=office.name,
             note=office.note or "",
             contact=contact,
+            city=knowledge.city,
         )
+        return out
+    if office.opening_hours is None:
+        # Imported hours that could not be converted with certainty: the office's words.
+        if office.hours_text:
+            out.say(
+                "utter_opening_hours_text",
+                office=office.name,
+                hours_text=office.hours_text,
+                visit=visit_info(office),
+            )
+        else:
+            out.say("utter_opening_hours_none", office=office.name, visit=visit_info(office))
         return out
 
     schedule = schedule_for(knowledge, office)

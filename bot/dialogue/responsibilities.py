@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.dialogue import Outcome, entity_values, payload_button
 from bot.knowledge.base import Knowledge, Office, Service
-from bot.knowledge.matching import Match
+from bot.knowledge.matching import Match, words
 
 TOPIC = "responsibility"
 AMBIGUITY_MARGIN = 2.0  # candidates scoring within this of the best one are asked back
 MAX_CHOICES = 4
+MANY_OFFICES = 3  # from this many offices on, the answer asks for the district
+MAX_LISTED = 8  # offices listed for one district
 
 
 def find_services(knowledge: Knowledge, text: str, entities: list[dict[str, Any]]) -> list[Match]:
@@ -62,8 +65,92 @@ def details(knowledge: Knowledge, service: Service, office: Office) -> str:
     return "".join(f"\n• {line}" for line in lines)
 
 
+def offering_offices(knowledge: Knowledge, service: Service) -> list[Office]:
+    """The city's offices that offer ``service``, in data order."""
+    ids = dict.fromkeys([service.office, *service.also_at])
+    return [knowledge.offices[i] for i in ids if i in knowledge.offices]
+
+
+def district_in(text: str, districts: list[str]) -> str | None:
+    """The district a message names ("… in Neukölln"), compared word for word."""
+    said = words(text)
+    if not said:
+        return None
+    for district in sorted(districts, key=len, reverse=True):
+        wanted = words(district)
+        n = len(wanted)
+        if n and any(said[i : i + n] == wanted for i in range(len(said) - n + 1)):
+            return district
+    return None
+
+
+def _today_hours(knowledge: Knowledge, office: Office, now: datetime | None) -> str:
+    from bot.dialogue.opening_hours import schedule_for
+    from bot.knowledge.opening_hours import format_intervals
+
+    if now is None:
+        return ""
+    if office.opening_hours is None:
+        return " – heute: laut Angabe des Amts" if office.hours_text else ""
+    day = schedule_for(knowledge, office).day(now.date())
+    if day.intervals:
+        return f" – heute {format_intervals(day.intervals)} Uhr"
+    return f" – heute geschlossen ({day.closed_reason})"
+
+
+def _many(
+    knowledge: Knowledge,
+    out: Outcome,
+    service: Service,
+    offices: list[Office],
+    text: str,
+    now: datetime | None,
+) -> None:
+    """A service offered at many offices: all of them, by district."""
+    districts = list(dict.fromkeys(o.district for o in offices if o.district))
+    link = next((o.appointment_url for o in offices if o.appointment_url), None)
+    appointment = f"\nTermin: {link}" if link else ""
+    district = district_in(text, districts) if districts else None
+    if district:
+        here = [o for o in offices if o.district == district]
+        lines = "".join(
+            f"\n• {o.name}{_today_hours(knowledge, o, now)} · {o.address}"
+            + (f" · Telefon {o.phone}" if o.phone else "")
+            for o in here[:MAX_LISTED]
+        )
+        more = f"\n(und {len(here) - MAX_LISTED} weitere)" if len(here) > MAX_LISTED else ""
+        out.say(
+            "utter_responsibility_district",
+            service=service.name,
+            district=district,
+            count=str(len(here)),
+            lines=lines + more,
+            appointment=appointment,
+        )
+        return
+    kinds = list(dict.fromkeys(o.category for o in offices if o.category))
+    where = kinds[0] if len(kinds) == 1 else "folgenden Standorten"
+    buttons = [
+        {"title": d, "payload": f"{service.name} in {d}"} for d in districts[: MAX_CHOICES * 3]
+    ]
+    out.say(
+        "utter_responsibility_many" if districts else "utter_responsibility_many_no_district",
+        buttons=buttons,
+        service=service.name,
+        count=str(len(offices)),
+        where=where,
+        appointment=appointment,
+        districts=", ".join(districts),
+        examples=", ".join(o.name for o in offices[:3]),
+    )
+
+
 def answer(
-    knowledge: Knowledge, text: str, entities: list[dict[str, Any]], slots: dict[str, Any]
+    knowledge: Knowledge,
+    text: str,
+    entities: list[dict[str, Any]],
+    slots: dict[str, Any],
+    now: datetime | None = None,
 ) -> Outcome:
     """Answers "who is responsible for …" from data/knowledge/services.yml."""
     out = Outcome(slots={"topic": TOPIC})
@@ -95,7 +182,12 @@ def answer(
             office=office.name,
             note=office.note or "",
             details=details(knowledge, service, office),
+            city=knowledge.city,
         )
+        return out
+    offering = offering_offices(knowledge, service)
+    if len(offering) >= MANY_OFFICES:
+        _many(knowledge, out, service, offering, text, now)
         return out
     out.slots["office"] = office.id
     button = payload_button(f"Öffnungszeiten {office.name}", "ask_opening_hours", office=office.id)
