@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.dialogue import Outcome, entity_values, payload_button
+from bot.dialogue import Outcome, payload_button, resolve
 from bot.knowledge.base import Knowledge, Office
 from bot.knowledge.opening_hours import (
     GERMAN_WEEKDAYS,
@@ -22,34 +22,18 @@ TOPIC = "opening_hours"
 def resolve_office(
     knowledge: Knowledge, text: str, entities: list[dict[str, Any]], slot: str | None
 ) -> tuple[Office | None, str | None, str | None]:
-    """Finds the office a message refers to.
-
-    Order: an entity DIET found (its synonym value is an office id, or the raw text is
-    matched fuzzily), then the whole message, then the office of the previous question.
+    """Finds the office a message refers to (see :func:`bot.dialogue.resolve.resolve_office`).
 
     Returns:
-        ``(office, matched_term, unknown_query)``; ``unknown_query`` is the entity text
-        when the citizen named an office that does not exist.
+        ``(office, matched_term, unknown_query)``; ``unknown_query`` is the name the
+        citizen used when it names an office that does not exist.
     """
-    unknown = None
-    matches = knowledge.find_offices(text)
-    for value in entity_values(entities, "office"):
-        found = knowledge.find_offices(value, threshold=80)
-        if found:
-            # The entity may be only part of the name ("Bürgeramt Nordheim" of "Bürgeramt
-            # Nordheim Birkenallee"): a more specific office in the whole text wins.
-            own = next((m.score for m in matches if m.key == found[0].key), 0.0)
-            if matches and matches[0].key != found[0].key and matches[0].score > own:
-                return knowledge.offices[matches[0].key], matches[0].term, None
-            return knowledge.offices[found[0].key], found[0].term, None
-        unknown = value
-    if matches:
-        return knowledge.offices[matches[0].key], matches[0].term, None
-    if unknown:
-        return None, None, unknown
-    if slot and slot in knowledge.offices:
-        return knowledge.offices[slot], None, None
-    return None, None, None
+    ref = resolve.resolve_office(knowledge, text, entities, slot)
+    if ref.office is None:
+        return None, None, ref.unknown
+    matches = knowledge.find_offices(text, threshold=resolve.ACCEPT_SCORE) if text else []
+    term = next((m.term for m in matches if m.key == ref.office.id), None)
+    return ref.office, term, None
 
 
 def schedule_for(knowledge: Knowledge, office: Office) -> OfficeSchedule:
@@ -116,20 +100,25 @@ def answer(
     now: datetime,
 ) -> Outcome:
     """Answers an opening-hours question (or a follow-up like "und am Samstag?")."""
-    out = Outcome(slots={"topic": TOPIC})
-    office, term, unknown = resolve_office(knowledge, text, entities, slots.get("office"))
+    out = Outcome(slots={"topic": TOPIC, "detail": None})
+    ref = resolve.resolve_office(knowledge, text, entities, slots.get("office"))
+    office = ref.office
     if office is None:
-        if unknown:
-            buttons = [
-                payload_button(o.name, "inform", office=o.id)
-                for o in knowledge.closest_offices(unknown)
-            ]
-            out.say("utter_office_unknown", buttons=buttons, query=unknown[:80])
+        if ref.unknown:
+            buttons = [payload_button(o.name, "inform", office=o.id) for o in ref.choices]
+            out.say("utter_office_unknown", buttons=buttons, query=ref.unknown[:80])
             out.backlog = text
         else:
             out.say("utter_ask_office")
         return out
+    matches = knowledge.find_offices(text, threshold=resolve.ACCEPT_SCORE) if text else []
+    term = next((m.term for m in matches if m.key == office.id), None)
+    if not ref.exact:
+        out.say("utter_did_you_mean", name=office.name)
     out.slots["office"] = office.id
+    service = knowledge.services.get(slots.get("service") or "")
+    if service is not None and office.id not in (service.office, *service.also_at):
+        out.slots["service"] = None  # a new office replaces the service in focus
     if office.external:
         contact = f", Telefon {office.phone}" if office.phone else ""
         out.say(
