@@ -34,8 +34,10 @@ SECURITY_HEADERS = {
 
 
 def rate_limited(path: str) -> bool:
-    """The web app's public routes under the per-IP limit: the website page and /api/."""
-    return path in ("/", "/datenschutz") or path.startswith("/api/")
+    """The web app's public routes under the per-IP limit: the public pages and /api/."""
+    return path in ("/", "/datenschutz", "/barrierefreiheit", "/en/accessibility") or (
+        path.startswith("/api/")
+    )
 
 
 def templates() -> Environment:

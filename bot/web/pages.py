@@ -1,9 +1,12 @@
-"""Public pages: the city's service page with the chat, and the privacy notice."""
+"""Public pages: the city's service page with the chat, the privacy notice and the
+accessibility statement (German and English)."""
 
 from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html
+
+from bot.web.accessibility import load_statement
 
 bp = Blueprint("pages")
 
@@ -24,3 +27,30 @@ async def index(request: Request) -> HTTPResponse:
 async def privacy(request: Request) -> HTTPResponse:
     """The privacy notice of the chat."""
     return render(request, "datenschutz.html")
+
+
+STATEMENT_PAGES = {"de": "/barrierefreiheit", "en": "/en/accessibility"}
+
+
+def statement_page(request: Request, lang: str) -> HTTPResponse:
+    """The accessibility statement in ``lang``, from KNOWLEDGE_DIR/accessibility.yml."""
+    path = request.app.ctx.settings.knowledge_dir / "accessibility.yml"
+    other = "en" if lang == "de" else "de"
+    return render(
+        request,
+        "accessibility.html",
+        statement=load_statement(path, lang),
+        other={"lang": other, "href": STATEMENT_PAGES[other]},
+    )
+
+
+@bp.get("/barrierefreiheit")
+async def accessibility_de(request: Request) -> HTTPResponse:
+    """Erklärung zur Barrierefreiheit."""
+    return statement_page(request, "de")
+
+
+@bp.get("/en/accessibility")
+async def accessibility_en(request: Request) -> HTTPResponse:
+    """The accessibility statement in English."""
+    return statement_page(request, "en")

@@ -28,7 +28,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
         ("telegram", True, "Telegram", "Telegram wird von einem Unternehmen außerhalb der EU"),
         ("threema", False, None, ""),
         ("socketio", False, None, ""),
-        ("mastodon", True, "diesen Kanal", "Server eines Unternehmens außerhalb der EU"),
+        ("mastodon", True, "diesen Kanal", "Server einer Firma außerhalb der EU"),
     ],
 )
 def test_each_channel_has_its_policy_and_words(channel, switch, platform, words):

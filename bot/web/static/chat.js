@@ -6,12 +6,20 @@
 // Content is always inserted as text nodes (never innerHTML): it is untrusted.
 // Under the latest answer the citizen can rate it (thumbs up/down, optional comment);
 // the rating goes to the web app's POST /api/feedback (same origin).
+// Accessibility (WCAG 2.1 AA, tests/e2e/test_accessibility.py and test_keyboard.py): the
+// messages are a list inside a role=log live region; focus never falls to the page body
+// (a control that disappears or is disabled hands it to the input); suggestion buttons
+// are disabled once answered; a message in another language than the page gets its lang.
 (function () {
   "use strict";
   var root = document.getElementById("chat");
   if (!root || typeof io === "undefined") { return; }
   var rasaUrl = root.getAttribute("data-rasa-url");
   var log = document.getElementById("chat-log");
+  var list = document.getElementById("chat-messages") || log;
+  var toggle = document.getElementById("chat-toggle");
+  var body = document.getElementById("chat-body");
+  var pageLang = document.documentElement.lang || "de";
   var form = document.getElementById("chat-form");
   var input = document.getElementById("chat-input");
   var status = document.getElementById("chat-status");
@@ -51,9 +59,35 @@
     });
   }
 
-  function render(msg) {
+  // Runs a change to the DOM; when it disabled or hid the control that had the focus,
+  // the focus moves to the input instead of falling to the page body.
+  function keepFocus(change) {
+    var before = document.activeElement;
+    change();
+    if (!before || before === document.body || before === input) { return; }
+    var gone = before.disabled || !document.contains(before) || !before.getClientRects().length;
+    if (gone || document.activeElement === document.body) { input.focus(); }
+  }
+
+  function answered(index) {
+    for (var i = index + 1; i < state.messages.length; i++) {
+      if (state.messages[i].from === "user") { return true; }
+    }
+    return false;
+  }
+
+  function closeSuggestions(chosen) {
+    // once the citizen has answered, older suggestion buttons no longer apply
+    Array.prototype.forEach.call(list.querySelectorAll(".buttons button:not([disabled])"), function (b) {
+      b.disabled = true;
+      if (chosen && b.textContent === chosen) { b.className = "chosen"; b.setAttribute("aria-describedby", "chat-chosen"); }
+    });
+  }
+
+  function render(msg, live, done) {
     var li = document.createElement("li");
-    li.className = "msg " + msg.from;
+    li.className = "msg " + msg.from + (live ? " new" : "");
+    if (msg.lang && msg.lang !== pageLang) { li.setAttribute("lang", msg.lang); }
     var who = document.createElement("span");
     who.className = "visually-hidden";
     who.textContent = msg.from === "user" ? "Sie: " : (msg.from === "staff" ? "Mitarbeiter/in der Stadt: " : "Assistent: ");
@@ -68,18 +102,24 @@
         var btn = document.createElement("button");
         btn.type = "button";
         btn.textContent = b.title;
-        btn.addEventListener("click", function () { send(b.payload, b.title); });
+        btn.disabled = !!done;
+        btn.addEventListener("click", function () { if (!btn.disabled) { send(b.payload, b.title); } });
         group.appendChild(btn);
       });
       li.appendChild(group);
     }
-    log.appendChild(li);
+    list.appendChild(li);
     log.scrollTop = log.scrollHeight;
   }
 
   function add(msg) {
     msg.id = state.seq = (state.seq || 0) + 1;
-    state.messages.push(msg); save(); render(msg); showFeedback();
+    state.messages.push(msg); save();
+    keepFocus(function () {
+      if (msg.from === "user") { closeSuggestions(msg.text); }
+      render(msg, true, false);
+      showFeedback();
+    });
   }
 
   // --- feedback on the latest answer ---------------------------------------------------
@@ -152,8 +192,11 @@
     enable(true);
   }
 
+  var pending = false;
   function enable(on) {
-    Array.prototype.forEach.call(feedback.querySelectorAll("button"), function (b) { b.disabled = !on; });
+    // aria-disabled instead of disabled: a disabled button would drop the keyboard focus
+    pending = !on;
+    Array.prototype.forEach.call(feedback.querySelectorAll("button"), function (b) { b.setAttribute("aria-disabled", String(!on)); });
   }
 
   function showFeedback() {
@@ -168,6 +211,7 @@
   }
 
   function rate(value) {
+    if (pending) { return; }
     rating = value;
     pressed(value);
     if (value > 0) { submitRating(""); return; }
@@ -177,7 +221,7 @@
   }
 
   function submitRating(comment) {
-    if (rating === null || !state.session) { return; }
+    if (rating === null || !state.session || pending) { return; }
     var idx = latestAnswer();
     var status = feedback.querySelector(".feedback-status");
     var value = rating;
@@ -194,9 +238,11 @@
       if (resp.status === 201) { state.rated = idx; save(); }
       if (latestAnswer() !== idx) { return; }  // the conversation has moved on meanwhile
       if (resp.status === 201) {
-        if (feedback.contains(document.activeElement)) { input.focus(); }
-        feedback.querySelector(".feedback-comment").hidden = true;
-        Array.prototype.forEach.call(feedback.querySelectorAll(".thumb, .feedback-q"), function (n) { n.hidden = true; });
+        keepFocus(function () {
+          feedback.querySelector(".feedback-comment").hidden = true;
+          Array.prototype.forEach.call(feedback.querySelectorAll(".thumb, .feedback-q"), function (n) { n.hidden = true; });
+        });
+        enable(true);
         status.textContent = "Vielen Dank für Ihre Rückmeldung.";
       } else {
         status.textContent = resp.status === 429
@@ -242,8 +288,11 @@
     status.textContent = "";
     var quick = (data.quick_replies || []).map(function (q) { return { title: q.title, payload: q.payload }; });
     var buttons = (data.buttons || []).concat(quick);
-    var staff = data.metadata && data.metadata.staff;
-    add({ from: staff ? "staff" : "bot", text: data.text || "", buttons: buttons });
+    var meta = data.metadata || {};
+    var msg = { from: meta.staff ? "staff" : "bot", text: data.text || "", buttons: buttons };
+    var lang = meta.language || meta.lang;
+    if (typeof lang === "string" && /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(lang)) { msg.lang = lang; }
+    add(msg);
   });
 
   function emit(payload) {
@@ -276,8 +325,31 @@
   });
   form.parentNode.insertBefore(end, form.nextSibling);
 
-  state.messages.forEach(render);
+  // the stored history is rendered at once, not announced message by message
+  log.setAttribute("aria-busy", "true");
+  state.messages.forEach(function (m, i) { render(m, false, answered(i)); });
+  log.removeAttribute("aria-busy");
   showFeedback();
+
+  // open / close the chat (a disclosure: the button says what it does, aria-expanded the state)
+  function setOpen(open, focusInput) {
+    body.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.textContent = open ? "Chat schließen" : "Chat öffnen";
+    if (open && focusInput) { input.focus(); }
+  }
+  if (toggle && body) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () { setOpen(body.hidden, true); });
+  }
+  var skip = document.getElementById("skip-chat");
+  if (skip) {
+    skip.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      if (toggle && body && body.hidden) { setOpen(true); }
+      input.focus();
+    });
+  }
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var text = input.value.trim();
