@@ -49,7 +49,7 @@ def ask(page, text: str, expect: str, timeout: float = 30.0) -> str:
     return wait_for_message(page, BOT, expect, timeout, start=before)
 
 
-def test_website_chat_three_topics_button_reload_keyboard(stack, browser):
+def test_website_chat_three_topics_button_reload_keyboard(stack, browser, tmp_path):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
     page = context.new_page()
     page.goto(f"{stack.web}/")
@@ -81,7 +81,7 @@ def test_website_chat_three_topics_button_reload_keyboard(stack, browser):
     page.reload()
     page.wait_for_selector("#chat-log li")
     assert page.locator("#chat-log li").count() == count
-    page.screenshot(path=str(stack.state_dir / "website.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "website.png"), full_page=True)  # not app state
 
     # keyboard only: Tab to the input, type, Enter
     page.keyboard.press("Tab")
