@@ -2,7 +2,8 @@
 
 - knowledge: schema, OSM opening_hours expressions, every referenced office exists,
   no alias naming two offices, no synonym naming two services;
-- NLU: no example twice or in two intents; no held-out example in the training data;
+- NLU: no example twice or in two intents; no held-out example and no message of the
+  citizen test set (tests/nlu/citizens/) in the training data;
 - responses: every ``utter_*`` that rules, stories or Python code use exists in domain/.
 """
 
@@ -66,6 +67,14 @@ def check_nlu(root: Path) -> list[str]:
             errors.append(
                 f"tests/nlu/{file}: held-out example {example!r} ({intent}) is in training"
             )
+    for f in sorted((heldout_dir / "citizens").glob("*.yml")):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        for item in doc.get("messages") or []:
+            if normalise_example(str(item.get("text", ""))) in seen:
+                errors.append(
+                    f"tests/nlu/citizens/{f.name}: citizen message {item.get('text')!r} "
+                    "is in training"
+                )
     return errors
 
 
