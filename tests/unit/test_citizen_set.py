@@ -83,7 +83,12 @@ def test_metrics_count_intent_and_entities_and_the_gate_fails() -> None:
         _parsed("ask_responsibility", service="Reisepass"),  # fuzzy match to the id
     ]
     m = citizen_metrics(items, parsed)
-    assert m["per_category"]["a"] == {"correct": 1, "count": 2, "accuracy": 0.5}
+    assert m["per_category"]["a"] == {
+        "correct": 1,
+        "count": 2,
+        "accuracy": 0.5,
+        "intent_accuracy": 1.0,
+    }
     assert m["per_category"]["b"]["accuracy"] == 1.0
     assert m["overall"] == pytest.approx(2 / 3)
     assert "detail=fee (got documents)" in m["misses"][0][2]
