@@ -25,4 +25,5 @@ class ActionRoadClosures(OutcomeAction):
             entities(tracker),
             tracker.current_slot_values(),
             runtime.now(),
+            state=runtime.knowledge().state,
         )

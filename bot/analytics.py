@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.config import TIMEZONE
+from bot.rasa_events import events
 from bot.store import feedback, tickets
 from bot.timeutil import as_utc
 
@@ -44,17 +45,7 @@ AUTO_GREET = "/greet"  # sent by the website widget when the chat opens
 FALLBACK_ACTIONS = ("action_fallback", "action_default_fallback")
 COUNTED_SLOTS = ("office", "service", "street")
 
-# Rasa's SQLTrackerStore table (created by Rasa, only read here; not in bot.store.metadata).
-rasa_events = sa.table(
-    "events",
-    sa.column("id", sa.Integer),
-    sa.column("sender_id", sa.String),
-    sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float),
-    sa.column("intent_name", sa.String),
-    sa.column("action_name", sa.String),
-    sa.column("data", sa.Text),
-)
+rasa_events = events  # Rasa's table (bot.rasa_events), only read here
 
 CHANNEL_LABELS = {
     "socketio": "Website",

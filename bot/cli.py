@@ -185,8 +185,8 @@ def process_specs(settings: Settings, env: dict[str, str], model: Path) -> dict[
         "actions": [
             _bin("python"), "-m", "bot.actions_server",
         ],
-        "rasa": [
-            _bin("rasa"), "run",
+        "rasa": [  # through bot.rasa_server: version check and Rasa patches, then `rasa run`
+            _bin("python"), "-m", "bot.rasa_server", "run",
             "--model", str(model),
             "--endpoints", str(REPO_ROOT / "endpoints.yml"),
             "--credentials", str(creds_path),
@@ -274,6 +274,13 @@ class RestartPolicy:
 def cmd_run(args: argparse.Namespace) -> int:
     """Starts Rasa, the action server and the web app; stops them on Ctrl-C / SIGTERM."""
     settings = Settings.from_env()
+    from bot.rasa_server import RasaVersionError, check_rasa_version
+
+    try:
+        check_rasa_version()
+    except RasaVersionError as exc:
+        print(f"ERROR: {exc}")
+        return 1
     (settings.state_dir / "logs").mkdir(parents=True, exist_ok=True)
     if not args.no_train:
         train_if_needed()

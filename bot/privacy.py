@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot import store
+from bot.rasa_events import events
 from bot.store import audit_log, ticket_messages, tickets
 
 logger = logging.getLogger(__name__)
@@ -41,18 +42,6 @@ logger = logging.getLogger(__name__)
 CLOSED = "erledigt"
 BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
 REFERENCE = re.compile(r"^MS-[A-Z0-9]{4}-[A-Z0-9]{4}$")
-
-# Rasa's SQLTrackerStore table, only the columns used here. Its own MetaData: the
-# project's make_engine() must never create (or own) Rasa's table.
-_rasa_metadata = sa.MetaData()
-events = sa.Table(
-    "events",
-    _rasa_metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sender_id", sa.String(255), nullable=False),
-    sa.Column("type_name", sa.String(255), nullable=False),
-    sa.Column("timestamp", sa.Float),
-)
 
 
 def _chunks(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:

@@ -2,7 +2,7 @@
 
 Rasa 3.6 logs a failed custom-action call ("Bot will continue, but the actions events are
 lost") and sends nothing: the citizen waits for an answer that never comes. Installed in
-the Rasa server (by the tracker store, like :mod:`bot.rasa_perf`), this wraps
+the Rasa server at start-up (by :mod:`bot.rasa_server`, a change of behaviour), this wraps
 ``RemoteAction.run``: when the action server cannot be reached, answers with an error
 status or does not answer within ``ACTION_TIMEOUT_SECONDS`` (default 30 s; Rasa's own
 limit is 300 s), the turn ends with the domain response ``utter_technical_problem``.
@@ -66,6 +66,7 @@ async def run_or_apologise(
 
 
 def install() -> None:
-    """Wraps ``RemoteAction.run`` (idempotent; called by the tracker store)."""
-    if RemoteAction.run is not run_or_apologise:
-        RemoteAction.run = run_or_apologise
+    """Wraps ``RemoteAction.run`` (idempotent); the server does it in bot.rasa_server."""
+    from bot import rasa_server
+
+    rasa_server.install(["technical-problem-notice"])

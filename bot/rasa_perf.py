@@ -1,5 +1,7 @@
 """Measured speed-ups for Rasa 3.6 that keep its exact behaviour (docs/PERFORMANCE.md).
 
+Installed by name at start-up by :mod:`bot.rasa_server` (which checks the Rasa version).
+
 1. Event types resolved from a table, not a class scan. Profiling a 230-turn
    conversation (py-spy on the Rasa server) showed 24 % of the server's time in
    ``Event.resolve_by_type``: for *every* stored event it walks all subclasses of
@@ -23,7 +25,8 @@
    copies (with Rasa's own sharing between states), never the kept ones. The applied
    events (undo/restart rules) are likewise extended while events are only appended.
 4. The action server gets the last ``ACTION_EVENTS_WINDOW`` events (default 200), not
-   the whole session: Rasa serialises every event to JSON for every custom-action call
+   the whole session (installed as a change of behaviour, apart from the speed-ups:
+   bot.rasa_server): Rasa serialises every event to JSON for every custom-action call
    (18 % of the server's time at turn 200). This is the one change of behaviour, and it
    is bounded: slots, latest message, active loop and follow-up action still come from
    the whole tracker; the project's actions look back at most 50 messages (the handoff
@@ -332,11 +335,7 @@ def format_tracker_states(states: list[State]) -> str:
 
 
 def install() -> None:
-    """Installs the speed-ups (idempotent; called by the tracker store)."""
-    Event.resolve_by_type = staticmethod(resolve_by_type)
-    RemoteAction._validate_action_result = validate_action_result
-    Domain.states_for_tracker_history = states_for_tracker_history
-    RemoteAction._action_call_format = action_call_format
-    DialogueStateTracker.applied_events = applied_events
-    MessageProcessor._run_action = run_action
-    Policy.format_tracker_states = staticmethod(format_tracker_states)
+    """Installs this module's patches (idempotent); the server does it in bot.rasa_server."""
+    from bot import rasa_server
+
+    rasa_server.install(p.name for p in rasa_server.PATCHES if p.replacement.__module__ == __name__)

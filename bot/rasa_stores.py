@@ -92,10 +92,6 @@ class URLTrackerStore(SQLTrackerStore):
         url = host or kwargs.pop("url", None) or "sqlite:///rasa.db"
         kwargs.pop("url", None)
         super().__init__(domain=domain, **sql_settings(url), **kwargs)
-        from bot import rasa_faults, rasa_perf
-
-        rasa_perf.install()  # loading a tracker deserialises every event: make that cheap
-        rasa_faults.install()  # a failed action call answers "technische Störung"
         rasa_engine: Any = self.engine  # type: ignore[has-type]  # untyped in Rasa
         if rasa_engine.dialect.name == "sqlite":
             self.engine = _sqlite_engine(rasa_engine)

@@ -9,7 +9,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 
-from bot.channels.guard import guarded_message, limit_webhooks
+from bot.channels.guard import guarded_message
+from bot.ratelimit import limit_webhooks
 
 
 def guard_handler(

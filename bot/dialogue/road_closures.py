@@ -7,6 +7,8 @@ from typing import Any
 
 from bot.dialogue import Outcome, entity_values
 from bot.knowledge.closures import (
+    COMPASS,
+    COMPASS_NAMES,
     Closure,
     current_and_upcoming,
     format_period,
@@ -16,7 +18,7 @@ from bot.knowledge.closures import (
 )
 from bot.knowledge.feed import Snapshot
 from bot.knowledge.matching import words
-from bot.knowledge.when import parse_when
+from bot.knowledge.when import DEFAULT_STATE, parse_when
 
 TOPIC = "road_closures"
 MAX_ITEMS = 5
@@ -27,12 +29,13 @@ def stand(snapshot: Snapshot) -> str:
     return f"{snapshot.fetched_at:%d.%m.%Y, %H:%M} Uhr"
 
 
+# The compass words a message may name an area with ("im Norden"), from the one map.
 COMPASS_WORDS = {
-    "norden": "Norden", "nord": "Norden", "sueden": "Süden", "sued": "Süden",
-    "osten": "Osten", "ost": "Osten", "westen": "Westen", "west": "Westen",
-    "nordosten": "Nordosten", "nordwesten": "Nordwesten", "suedosten": "Südosten",
-    "suedwesten": "Südwesten", "innenstadt": "Zentrum", "zentrum": "Zentrum",
-    "stadtmitte": "Zentrum",
+    word: COMPASS_NAMES[COMPASS[word]]
+    for word in (
+        "norden", "nord", "sueden", "sued", "osten", "ost", "westen", "west", "nordosten",
+        "nordwesten", "suedosten", "suedwesten", "innenstadt", "zentrum", "stadtmitte",
+    )
 }  # fmt: skip
 
 
@@ -73,8 +76,13 @@ def answer(
     entities: list[dict[str, Any]],
     slots: dict[str, Any],
     now: datetime,
+    state: str = DEFAULT_STATE,
 ) -> Outcome:
-    """Answers a road-closure question for a street, a period or an area."""
+    """Answers a road-closure question for a street, a period or an area.
+
+    ``state`` is the city's German state (``Knowledge.state``): holiday names in the
+    question ("an Fronleichnam") are read with its holidays.
+    """
     out = Outcome(slots={"topic": TOPIC})
     if snapshot is None:
         out.say("utter_closures_unavailable")
@@ -92,10 +100,10 @@ def answer(
             break
     if not found:
         found = match_street(text, streets)
-    if not found and not asked and slots.get("street") and _is_time_followup(text, now):
+    if not found and not asked and slots.get("street") and _is_time_followup(text, now, state):
         found = [(slots["street"], 100.0)]
 
-    when = parse_when(text, now)
+    when = parse_when(text, now, state=state)
     period = None
     if when.days:
         start = datetime.combine(min(when.days), time(0), tzinfo=now.tzinfo)
@@ -163,5 +171,5 @@ def _title(period_label: str | None, district: str | None) -> str:
     return f"Aktuelle Sperrungen und Baustellen{where}:"
 
 
-def _is_time_followup(text: str, now: datetime) -> bool:
-    return bool(parse_when(text, now).days)
+def _is_time_followup(text: str, now: datetime, state: str) -> bool:
+    return bool(parse_when(text, now, state=state).days)

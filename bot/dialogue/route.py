@@ -33,6 +33,9 @@ def topic_of(
         return "opening_hours"
     if current == "road_closures":
         return current  # "und die Hauptstraße?", "und morgen?": streets come from the feed
-    if current in ("opening_hours", "responsibility") and parse_when(text, now).days:
+    if (
+        current in ("opening_hours", "responsibility")
+        and parse_when(text, now, state=knowledge.state).days
+    ):
         return "opening_hours"
     return current if current in TOPICS else None

@@ -9,14 +9,14 @@ contains "Hund"), multi-word terms against word windows of the same length.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+from bot.text import ascii_umlauts, strip_accents
+
 _WORD = re.compile(r"[a-z0-9]+")
 
 # Words too common in questions to identify anything on their own.
@@ -90,9 +90,7 @@ STOPWORDS = frozenset(
 
 def fold(text: str) -> str:
     """Lower-cases and folds German umlauts and accents: "Bürgerbüro" → "buergerbuero"."""
-    text = text.lower().translate(_FOLD)
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    return strip_accents(ascii_umlauts(text.lower()))
 
 
 @lru_cache(maxsize=4096)

@@ -30,8 +30,12 @@ from dateutil.easter import easter
 from rapidfuzz.distance import OSA
 
 from bot.knowledge.opening_hours import GERMAN_WEEKDAYS, state_holidays
+from bot.text import ascii_umlauts
 
-__all__ = ["PART_OF_DAY_RANGES", "When", "parse_when"]
+__all__ = ["DEFAULT_STATE", "PART_OF_DAY_RANGES", "When", "parse_when"]
+
+DEFAULT_STATE = "NW"
+"""The reference city's state; callers pass the city's own (``Knowledge.state``)."""
 
 PART_OF_DAY_RANGES: dict[str, tuple[time, time]] = {
     "vormittags": (time(6), time(12)),
@@ -62,12 +66,10 @@ class When:
 
 # --- text normalisation ---------------------------------------------------------------------
 
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
 
 def _normalize(text: str) -> str:
     """Lower case, umlauts folded (ä → ae), punctuation except dots and colons as spaces."""
-    folded = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
+    folded = ascii_umlauts(unicodedata.normalize("NFC", text).lower())
     folded = re.sub(r"[^a-z0-9.:]+", " ", folded)
     return " " + " ".join(folded.split()) + " "
 
@@ -634,7 +636,7 @@ def _find_parts(text: str, found: _Found) -> str:
 # --- entry point ----------------------------------------------------------------------------
 
 
-def parse_when(text: str, now: datetime, state: str = "NW") -> When:
+def parse_when(text: str, now: datetime, state: str = DEFAULT_STATE) -> When:
     """What a citizen's message says about the time of the question.
 
     Args:

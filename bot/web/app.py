@@ -14,10 +14,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
-from bot.channels.guard import IpRateLimiter, limit_requests, trusted_networks
 from bot.config import Settings
 from bot.handoff.policy import HandoffConfig
 from bot.knowledge.base import KnowledgeCache
+from bot.ratelimit import IpRateLimiter, limit_requests, trusted_networks
 from bot.store import make_engine
 from bot.web.rasa_client import RasaClient
 

@@ -98,7 +98,7 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory):
         procs.append(
             subprocess.Popen(
                 [
-                    str(Path(sys.executable).parent / "rasa"), "run",
+                    sys.executable, "-m", "bot.rasa_server", "run",
                     "--model", str(MODEL), "--endpoints", str(ROOT / "endpoints.yml"),
                     "--credentials", str(creds), "--interface", "127.0.0.1", "--port", str(port),
                     "--enable-api", "--auth-token", TOKEN,
