@@ -40,6 +40,7 @@ def _create(tracker: Tracker, req: HandoffRequest, switch: bool) -> Outcome:
         now=runtime.now(),
         engine_factory=runtime.handoff_engine,
         outbox=runtime.outbox(),
+        resume_hours=runtime.settings().resume_token_hours,
     )
 
 
@@ -122,7 +123,7 @@ class ActionHandoffDeclined(Action):
 
 
 class ActionResumeCase(Action):
-    """The website was opened with ?vorgang=<reference>: continue that case here."""
+    """The website was opened with ?fortsetzen=<token>: continue that case here."""
 
     def name(self) -> str:
         """Action name in the domain."""
@@ -131,12 +132,12 @@ class ActionResumeCase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Re-points the ticket to this conversation and pauses for staff."""
-        reference = next(
+        """Binds the case of the link's resume token to this conversation and pauses."""
+        token = next(
             (
                 e.get("value")
                 for e in tracker.latest_message.get("entities") or []
-                if e.get("entity") == "reference"
+                if e.get("entity") == "resume_token"
             ),
             "",
         )
@@ -144,9 +145,19 @@ class ActionResumeCase(Action):
             resume_on_website,
             runtime.knowledge(),
             runtime.handoff_engine,
-            str(reference or ""),
+            str(token or ""),
             tracker.sender_id,
-            (tracker.get_latest_input_channel() or "socketio").lower(),
+            (tracker.get_latest_input_channel() or "").lower(),
             runtime.now(),
+            _client_key(tracker),
+            runtime.resume_failures(),
         )
         return apply(result, dispatcher) + _paused(result)
+
+
+def _client_key(tracker: Tracker) -> str:
+    """The pseudonymous client key the website channel put into the message metadata."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return str((event.get("metadata") or {}).get("client") or tracker.sender_id)
+    return tracker.sender_id

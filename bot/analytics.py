@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.cases.model import is_overdue, overdue_clause
 from bot.config import TIMEZONE
 from bot.rasa_events import events
 from bot.store import feedback, tickets
@@ -403,9 +404,7 @@ def _tickets(
     rows = sa.select(
         t.sender_id, t.status, t.created_at, t.due_at, t.first_response_at, t.interim_sent_at
     ).where(created_in_range)
-    overdue = sa.select(sa.func.count()).where(
-        t.status != "erledigt", t.first_response_at.is_(None), t.due_at < now
-    )
+    overdue = sa.select(sa.func.count()).where(overdue_clause(now))
     keys: set[tuple[str, date]] = set()
     hours: list[float] = []
     with engine.connect() as conn:
@@ -424,7 +423,7 @@ def _tickets(
                     report.tickets_in_time += 1
                 else:
                     report.tickets_late += 1
-            elif due < now and status != "erledigt":  # closed without a reply: neither
+            elif is_overdue(status, due, first, now):  # closed without a reply: neither
                 report.tickets_late += 1
     report.handoffs = sum(n for _, n in report.handoffs_by_reason)
     report.conversations_with_ticket = len(keys & conversation_keys)

@@ -167,6 +167,9 @@ def stack_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
         LOCK_STORE_URL=settings.lock_store_url,
         CLOSURES_FEED_URL=settings.closures_feed_url,
         ACTION_ENDPOINT_URL=f"{settings.actions_url}/webhook",
+        ACTION_SERVER_TOKEN=secret(state, "action_server_token", settings.action_server_token),
+        # every Sanic server of the stack (Rasa's too) refuses larger request bodies (413)
+        SANIC_REQUEST_MAX_SIZE=str(settings.request_max_bytes),
         SANIC_HOST=settings.bind_host,
         PYTHONUNBUFFERED="1",
     )
@@ -178,8 +181,11 @@ def stack_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
 
 def process_specs(settings: Settings, env: dict[str, str], model: Path) -> dict[str, list[str]]:
     """The command line of each process of the stack."""
-    creds_path = settings.state_dir / "credentials.yml"
-    creds_path.write_text(yaml.safe_dump(effective_credentials(env), allow_unicode=True))
+    creds_path = settings.state_dir / "credentials.yml"  # holds messenger secrets: 0600
+    fd = os.open(creds_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(yaml.safe_dump(effective_credentials(env), allow_unicode=True))
+    creds_path.chmod(0o600)
     logs = settings.state_dir / "logs"
     return {
         "actions": [
@@ -271,9 +277,25 @@ class RestartPolicy:
         return min(self.base * 2 ** (len(recent) - 1), 30.0)
 
 
+def secure_state_dir(state: Path) -> None:
+    """STATE_DIR private to the service account: directories 0700, files 0600.
+
+    Sets the umask 077 for this process and the three it starts, so that every file
+    created later (databases, logs, secrets, credentials.yml) is private as well.
+    """
+    os.umask(0o077)
+    state.mkdir(parents=True, exist_ok=True)
+    for path in [state, *state.rglob("*")]:
+        if path.is_symlink():
+            continue
+        with contextlib.suppress(OSError):
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Starts Rasa, the action server and the web app; stops them on Ctrl-C / SIGTERM."""
     settings = Settings.from_env()
+    secure_state_dir(settings.state_dir)
     from bot.rasa_server import RasaVersionError, check_rasa_version
 
     try:
@@ -384,6 +406,11 @@ def cmd_user(args: argparse.Namespace) -> int:
         make_engine(settings.handoff_db_url), args.username, password, args.role, args.office
     )
     print(json.dumps({"user": args.username, "role": args.role, "office": args.office}))
+    if args.role == "staff" and not args.office:
+        print(
+            "WARNING: staff without --office see only the unassigned queue (docs/SECURITY.md)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -418,7 +445,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
         policy = replace(policy, dry_run=True)
     tracker, handoff = make_engine(settings.tracker_store_url), make_engine(settings.handoff_db_url)
     try:
-        result = run_retention(tracker, handoff, settings.now(), policy)
+        result = run_retention(
+            tracker, handoff, settings.now(), policy, settings.state_dir / "logs"
+        )
     finally:
         tracker.dispose()
         handoff.dispose()

@@ -32,6 +32,10 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    return (env.get(name) or default).rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The operating contract's settings (see README, "Konfiguration")."""
@@ -57,12 +61,47 @@ class Settings:
     retention_hour: int = 3
     rate_limit_per_ip_per_minute: int = 120
     trusted_proxies: tuple[str, ...] = ()
+    resume_token_hours: int = 72
+    resume_failures_per_hour: int = 10
+    site_origins: tuple[str, ...] = ("http://127.0.0.1:8080", "http://localhost:8080")
+    socket_connections_per_ip: int = 20
+    socket_messages_per_minute: int = 30
+    socket_messages_per_ip_per_minute: int = 60
+    socket_metadata_max_bytes: int = 4096
+    action_server_token: str = ""
+    socketio_redis_url: str = ""
+    request_max_bytes: int = 1_000_000
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 20
+    login_lockout_minutes: int = 15
+    staff_idle_minutes: int = 30
+    # messengers (each enabled when all of its variables are set; see bot.channels.messengers)
+    whatsapp_verify_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_access_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_template_name: str = ""
+    whatsapp_template_language: str = "de"
+    whatsapp_graph_url: str = "https://graph.facebook.com/v19.0"
+    instagram_verify_token: str = ""
+    instagram_app_secret: str = ""
+    instagram_access_token: str = ""
+    instagram_graph_url: str = "https://graph.facebook.com/v19.0"
+    threema_id: str = ""
+    threema_secret: str = ""
+    threema_private_key: str = ""
+    threema_api_url: str = "https://msgapi.threema.ch"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Builds settings from an environment mapping (default: ``os.environ``)."""
         env = os.environ if env is None else env
         state_dir = Path(env.get("STATE_DIR") or REPO_ROOT / "var").resolve()
+        bind_host = env.get("BIND_HOST") or "127.0.0.1"
+        web_port = _int(env, "WEB_PORT", 8080)
+        origins = tuple(
+            o.strip().rstrip("/") for o in env.get("SITE_ORIGINS", "").split(",") if o.strip()
+        ) or (f"http://{_loopback(bind_host)}:{web_port}", f"http://localhost:{web_port}")
         return cls(
             bind_host=env.get("BIND_HOST") or "127.0.0.1",
             rasa_port=_int(env, "RASA_PORT", 5005),
@@ -87,6 +126,35 @@ class Settings:
             trusted_proxies=tuple(
                 p.strip() for p in env.get("TRUSTED_PROXIES", "").split(",") if p.strip()
             ),
+            resume_token_hours=_int(env, "RESUME_TOKEN_HOURS", 72),
+            resume_failures_per_hour=_int(env, "RESUME_FAILURES_PER_HOUR", 10),
+            site_origins=origins,
+            socket_connections_per_ip=_int(env, "SOCKET_CONNECTIONS_PER_IP", 20),
+            socket_messages_per_minute=_int(env, "SOCKET_MESSAGES_PER_MINUTE", 30),
+            socket_messages_per_ip_per_minute=_int(env, "SOCKET_MESSAGES_PER_IP_PER_MINUTE", 60),
+            socket_metadata_max_bytes=_int(env, "SOCKET_METADATA_MAX_BYTES", 4096),
+            action_server_token=env.get("ACTION_SERVER_TOKEN", ""),
+            socketio_redis_url=env.get("SOCKETIO_REDIS_URL", ""),
+            request_max_bytes=_int(env, "REQUEST_MAX_BYTES", 1_000_000),
+            login_failures_per_account=_int(env, "LOGIN_FAILURES_PER_ACCOUNT", 5),
+            login_failures_per_ip=_int(env, "LOGIN_FAILURES_PER_IP", 20),
+            login_lockout_minutes=_int(env, "LOGIN_LOCKOUT_MINUTES", 15),
+            staff_idle_minutes=_int(env, "STAFF_IDLE_MINUTES", 30),
+            whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN", ""),
+            whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET", ""),
+            whatsapp_access_token=env.get("WHATSAPP_ACCESS_TOKEN", ""),
+            whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+            whatsapp_template_name=env.get("WHATSAPP_TEMPLATE_NAME", ""),
+            whatsapp_template_language=env.get("WHATSAPP_TEMPLATE_LANGUAGE") or "de",
+            whatsapp_graph_url=_url(env, "WHATSAPP_GRAPH_URL", cls.whatsapp_graph_url),
+            instagram_verify_token=env.get("INSTAGRAM_VERIFY_TOKEN", ""),
+            instagram_app_secret=env.get("INSTAGRAM_APP_SECRET", ""),
+            instagram_access_token=env.get("INSTAGRAM_ACCESS_TOKEN", ""),
+            instagram_graph_url=_url(env, "INSTAGRAM_GRAPH_URL", cls.instagram_graph_url),
+            threema_id=env.get("THREEMA_ID", ""),
+            threema_secret=env.get("THREEMA_SECRET", ""),
+            threema_private_key=env.get("THREEMA_PRIVATE_KEY", ""),
+            threema_api_url=_url(env, "THREEMA_API_URL", cls.threema_api_url),
         )
 
     @property
@@ -96,8 +164,8 @@ class Settings:
 
     @property
     def actions_url(self) -> str:
-        """Base URL of the action server as seen from this machine."""
-        return f"http://{_loopback(self.bind_host)}:{self.actions_port}"
+        """Base URL of the action server: always on loopback (only Rasa may call it)."""
+        return f"http://127.0.0.1:{self.actions_port}"
 
     @property
     def web_url(self) -> str:

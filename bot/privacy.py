@@ -34,12 +34,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot import store
+from bot.cases.model import CLOSED
 from bot.rasa_events import events
-from bot.store import audit_log, ticket_messages, tickets
+from bot.store import audit_log, backlog, resume_tokens, ticket_messages, tickets
 
 logger = logging.getLogger(__name__)
 
-CLOSED = "erledigt"
 BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
 REFERENCE = re.compile(r"^MS-[A-Z0-9]{4}-[A-Z0-9]{4}$")
 
@@ -103,6 +103,8 @@ class RetentionResult:
     tickets: int = 0
     ticket_messages: int = 0
     feedback: int = 0
+    backlog: int = 0
+    log_files: int = 0
     dry_run: bool = False
     seconds: float = 0.0
 
@@ -203,6 +205,7 @@ def _delete_tickets(conn: Connection, ids: list[int], delete: bool) -> tuple[int
         msgs = ticket_messages.c.ticket_id.in_(batch)
         if delete:
             n_messages += conn.execute(sa.delete(ticket_messages).where(msgs)).rowcount or 0
+            conn.execute(sa.delete(resume_tokens).where(resume_tokens.c.ticket_id.in_(batch)))
             n_tickets += (
                 conn.execute(sa.delete(tickets).where(tickets.c.id.in_(batch))).rowcount or 0
             )
@@ -235,10 +238,48 @@ def expire_tickets(
         return _delete_tickets(conn, ids, delete=True)
 
 
+def expire_backlog(handoff: Engine, now: datetime, days: int, dry_run: bool = False) -> int:
+    """Deletes trainers' backlog entries (redacted citizen questions) older than ``days``.
+
+    They come from conversations and expire with the same period (none when 0).
+    """
+    if days <= 0:
+        return 0
+    where = backlog.c.created_at < now - timedelta(days=days)
+    if dry_run:
+        with handoff.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).where(where)).scalar() or 0)
+    with handoff.begin() as conn:
+        return int(conn.execute(sa.delete(backlog).where(where)).rowcount or 0)
+
+
+def expire_log_files(log_dir: Path | None, now: datetime, days: int, dry_run: bool = False) -> int:
+    """Deletes rotated log files (``*.jsonl.1`` …, ``*.log.1`` …) last written before ``days``.
+
+    The current files are left alone (a process is writing them); rotation keeps them small.
+    """
+    if days <= 0 or log_dir is None or not log_dir.is_dir():
+        return 0
+    cutoff = (now - timedelta(days=days)).timestamp()
+    old = [
+        p
+        for p in log_dir.iterdir()
+        if p.is_file() and re.search(r"\.(jsonl|log)\.\d+$", p.name) and p.stat().st_mtime < cutoff
+    ]
+    if not dry_run:
+        for path in old:
+            path.unlink(missing_ok=True)
+    return len(old)
+
+
 def run_retention(
-    tracker: Engine, handoff: Engine, now: datetime, policy: RetentionPolicy
+    tracker: Engine,
+    handoff: Engine,
+    now: datetime,
+    policy: RetentionPolicy,
+    log_dir: Path | None = None,
 ) -> RetentionResult:
-    """One retention run: expired conversations and closed tickets.
+    """One retention run: expired conversations, closed tickets, backlog, old log files.
 
     Logs the counts (no identifiers) and, unless it is a dry run that deleted nothing,
     appends them to the audit log as action ``retention``.
@@ -250,20 +291,25 @@ def run_retention(
     )
     n_tickets, n_messages = expire_tickets(handoff, now, policy.ticket_days, policy.dry_run)
     n_feedback = expire_feedback(handoff, now, policy.conversation_days, policy.dry_run)
+    n_backlog = expire_backlog(handoff, now, policy.conversation_days, policy.dry_run)
+    n_logs = expire_log_files(log_dir, now, policy.conversation_days, policy.dry_run)
     result = RetentionResult(
         conversations=conversations,
         events=n_events,
         tickets=n_tickets,
         ticket_messages=n_messages,
         feedback=n_feedback,
+        backlog=n_backlog,
+        log_files=n_logs,
         dry_run=policy.dry_run,
         seconds=time.monotonic() - started,
     )
     logger.info("retention %s", json.dumps(result.as_dict(), sort_keys=True))
-    if not policy.dry_run and (conversations or n_tickets or n_feedback):
+    if not policy.dry_run and (conversations or n_tickets or n_feedback or n_backlog or n_logs):
         detail = (
             f"conversations={conversations} events={n_events} tickets={n_tickets} "
             f"ticket_messages={n_messages} feedback={n_feedback} "
+            f"backlog={n_backlog} log_files={n_logs} "
             f"(conversation_days={policy.conversation_days}, "
             f"ticket_days={policy.ticket_days})"
         )
@@ -454,6 +500,9 @@ def erase(
         deleted["tickets"], deleted["ticket_messages"] = _delete_tickets(
             conn, scope.ticket_ids, delete=True
         )
+        from bot.channels.window import forget  # WhatsApp: last-message time, waiting texts
+
+        forget(conn, sorted(scope.senders))
         detail = " ".join(f"{k}={v}" for k, v in deleted.items())
         _audit(conn, now, actor, "delete", scope.audit_target(hash_key), detail)
     logger.info("erasure %s", json.dumps(deleted, sort_keys=True))

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from sqlalchemy.engine import Engine
 
+from bot.channels.guard import RateLimiter
 from bot.config import Settings
 from bot.handoff.policy import HandoffConfig
 from bot.handoff.tickets import Outbox, insert_ticket
@@ -65,6 +66,7 @@ def reset() -> None:
         closures_feed.cache_clear()
         handoff_engine.cache_clear()
         handoff_config.cache_clear()
+        resume_failures.cache_clear()
 
 
 @lru_cache(maxsize=1)
@@ -77,6 +79,12 @@ def handoff_engine() -> Engine:
 def handoff_config() -> HandoffConfig:
     """data/knowledge/handoff.yml."""
     return HandoffConfig.load(settings().knowledge_dir / "handoff.yml")
+
+
+@lru_cache(maxsize=1)
+def resume_failures() -> RateLimiter:
+    """Failed resume attempts per client (``RESUME_FAILURES_PER_HOUR``)."""
+    return RateLimiter(settings().resume_failures_per_hour, window=3600.0)
 
 
 @lru_cache(maxsize=1)

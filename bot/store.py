@@ -1,4 +1,4 @@
-"""The project's own relational store: tickets, staff, trainers' backlog, citizens'
+"""The project's own relational store: tickets, resume tokens, staff, trainers' backlog, citizens'
 feedback, audit log.
 
 SQLite in STATE_DIR by default, PostgreSQL by ``HANDOFF_DB_URL``: the same SQLAlchemy
@@ -53,6 +53,18 @@ ticket_messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("delivered", sa.Boolean, nullable=False, default=False),
+)
+
+# Resume links (messenger -> website): a single-use capability per case, separate from the
+# readable reference. Only the SHA-256 of the token is stored (bot/cases/resume.py).
+resume_tokens = sa.Table(
+    "resume_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 users = sa.Table(
@@ -113,6 +125,28 @@ audit_log = sa.Table(
 )
 
 
+# Messenger webhooks already processed, so that a redelivered webhook (platforms retry
+# when an answer is slow or lost) is processed once. The key is a SHA-256 of channel,
+# sender and the platform's message id: no identifier of the citizen is stored. Owned by
+# bot.channels.dedup.
+webhook_seen = sa.Table(
+    "webhook_seen",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+# When a messenger contact last wrote (WhatsApp's 24-hour customer-service window) and
+# the staff messages waiting for the window to reopen. Keyed by a SHA-256 of channel and
+# recipient. Owned by bot.channels.window.
+messenger_windows = sa.Table(
+    "messenger_windows",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("pending", sa.Text, nullable=False, default="[]"),
+)
+
 # The audit log is append-only: the app only inserts (tests/unit/test_privacy_web.py
 # checks the source), and on SQLite these triggers refuse UPDATE and DELETE outright.
 # PostgreSQL: see docs/OPERATIONS.md ("Audit log") for the trigger or REVOKE to apply.
@@ -139,7 +173,8 @@ def make_engine(url: str) -> Engine:
 
     SQLite files get their directory created and WAL mode for concurrent readers.
     """
-    kwargs: dict[str, object] = {"future": True, "pool_pre_ping": True}
+    # hide_parameters: an error message never quotes the values (transcripts, names)
+    kwargs: dict[str, object] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

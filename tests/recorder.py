@@ -1,8 +1,8 @@
 """A local stand-in for the messenger platforms' outbound APIs (the edge of the machine).
 
-Records every request the assistant would have sent to Telegram's Bot API or Meta's
-Graph API and answers with the shape those APIs document, so that the real connector
-code runs unchanged.
+Records every request the assistant would have sent to Telegram's Bot API, Meta's
+Graph API (Messenger, Instagram, WhatsApp Cloud API) or the Threema Gateway and answers
+with the shape those APIs document, so that the real connector code runs unchanged.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ class Recorder:
     server: ThreadingHTTPServer
     calls: list[Call] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Threema Gateway: public keys by Threema ID (hex), as GET /pubkeys/<id> answers them
+    threema_pubkeys: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -46,7 +48,12 @@ class Recorder:
             to_telegram = platform == "telegram" and c.path.endswith("/sendMessage")
             if to_telegram and str(c.body.get("chat_id")) == str(recipient):
                 out.append(str(c.body.get("text", "")))
-            to_facebook = platform == "facebook" and c.path.endswith("/me/messages")
+            if platform == "whatsapp" and c.path.endswith("/messages") and "to" in c.body:
+                if str(c.body.get("to")) == str(recipient):
+                    out.append(_whatsapp_text(c.body))
+                continue
+            meta = platform in ("facebook", "instagram")
+            to_facebook = meta and c.path.endswith("/me/messages")
             if to_facebook and str((c.body.get("recipient") or {}).get("id")) == str(recipient):
                 msg = c.body.get("message") or {}
                 text = msg.get("text") or (
@@ -65,6 +72,18 @@ class Recorder:
                 return texts
             time.sleep(0.1)
         return self.texts(platform, recipient)
+
+
+def _whatsapp_text(body: dict[str, Any]) -> str:
+    """The visible text of a Cloud API message; a template as ``[template:<name>]``."""
+    kind = body.get("type")
+    if kind == "text":
+        return str((body.get("text") or {}).get("body", ""))
+    if kind == "interactive":
+        return str(((body.get("interactive") or {}).get("body") or {}).get("text", ""))
+    if kind == "template":
+        return f"[template:{(body.get('template') or {}).get('name')}]"
+    return ""
 
 
 def _parse(raw: bytes, content_type: str) -> Any:
@@ -108,7 +127,19 @@ def start_recorder() -> Recorder:
             rec = holder["r"]
             path = self.path.split("?", 1)[0]
             with rec.lock:
-                rec.calls.append(Call("POST", path, body))
+                rec.calls.append(Call(self.command, path, body))
+            if path.startswith("/pubkeys/") or path == "/send_e2e":  # Threema Gateway
+                if path == "/send_e2e":
+                    text = f"{len(rec.calls):016x}"
+                else:
+                    text = rec.threema_pubkeys.get(path.rsplit("/", 1)[-1], "")
+                data = text.encode()
+                self.send_response(200 if text else 404)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if "/bot" in path:  # Telegram Bot API
                 method = path.rsplit("/", 1)[-1]
                 if method == "sendMessage":

@@ -3,7 +3,8 @@
 Rasa's connector reads only the SHA-1 ``X-Hub-Signature`` header and answers 200 on a bad
 signature. This one verifies ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the
 app secret) and answers **403** when it is missing or wrong; a wrong verify token at the
-subscription handshake is also 403. Sends to the Graph API run in a thread (the
+subscription handshake is also 403. A redelivered message (same ``mid``) is processed
+once. Sends to the Graph API run in a thread (the
 ``fbmessenger`` client is blocking), replies are cut to Messenger's 2,000 characters, and
 more than three buttons become numbered text choices.
 """
@@ -24,7 +25,9 @@ from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot.channels.dedup import seen_messages
 from bot.channels.guard import limit_webhooks
+from bot.channels.guard import secret_bytes as _b
 from bot.channels.rest import guard_handler
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 
@@ -39,18 +42,21 @@ def valid_signature(app_secret: str, body: bytes, header: str | None) -> bool:
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.split("=", 1)[1])
+    return hmac.compare_digest(_b(expected), _b(header.split("=", 1)[1]))
 
 
-def _client(token: str) -> MessengerClient:
+def _client(token: str, graph_url: str = "") -> MessengerClient:
     client = MessengerClient(token)
-    if os.environ.get(GRAPH_URL_ENV):
-        client.graph_url = os.environ[GRAPH_URL_ENV].rstrip("/")
+    graph_url = graph_url or os.environ.get(GRAPH_URL_ENV, "")
+    if graph_url:
+        client.graph_url = graph_url.rstrip("/")
     return client
 
 
 class SignedMessengerBot(MessengerBot):
     """Messenger output: non-blocking sends, length limit, numbered choices."""
+
+    max_chars = MAX_CHARS
 
     def __init__(self, client: MessengerClient, choices: ChoiceMemory) -> None:
         super().__init__(client)
@@ -63,7 +69,7 @@ class SignedMessengerBot(MessengerBot):
     async def _send_text(self, recipient_id: str, text: str) -> None:
         from fbmessenger.elements import Text as FBText
 
-        for part in split_text(text, MAX_CHARS):
+        for part in split_text(text, self.max_chars):
             await asyncio.to_thread(self.send, recipient_id, FBText(text=part))
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
@@ -102,21 +108,29 @@ class SignedMessengerBot(MessengerBot):
 
 
 class _GuardedMessenger(Messenger):
-    """Rasa's payload parsing with our output channel; attachments are not read."""
+    """Rasa's payload parsing with our output channel; attachments are not read;
+    a redelivered message (same ``mid``) is processed once."""
 
     def __init__(
         self,
         bot: SignedMessengerBot,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        channel: str = "facebook",
     ) -> None:
         super().__init__("unused", on_new_message)
         self.client = bot.messenger_client
         self.bot = bot
+        self.channel = channel
 
     async def message(self, message: dict[str, Any], metadata: dict[str, Any] | None) -> None:
         """Text and quick replies as text; attachments answered as not readable."""
         if message.get("message", {}).get("is_echo"):
             return  # our own messages mirrored back by Meta
+        mid = (message.get("message") or message.get("postback") or {}).get("mid")
+        sender = str((message.get("sender") or {}).get("id") or "")
+        if not await asyncio.to_thread(seen_messages().first_time, self.channel, sender, mid):
+            logger.info("%s webhook redelivered; message processed before", self.channel)
+            return
         has_attachment = bool(message.get("message", {}).get("attachments"))
         if has_attachment and not self._is_quick_reply_message(message):
             await self._handle_user_message("/input_not_text", self.get_user_id(), metadata)
@@ -130,10 +144,12 @@ class _GuardedMessenger(Messenger):
         await self.bot.send_action(sender_id, "typing_on")
         try:
             await self.on_new_message(
-                UserMessage(text, self.bot, sender_id, input_channel="facebook", metadata=metadata)
+                UserMessage(
+                    text, self.bot, sender_id, input_channel=self.channel, metadata=metadata
+                )
             )
         except Exception:
-            logger.exception("facebook message failed")
+            logger.exception("%s message failed", self.channel)
         finally:
             await self.bot.send_action(sender_id, "typing_off")
 
@@ -142,6 +158,8 @@ class SignedFacebookInput(FacebookInput):
     """``/webhooks/facebook/webhook`` with X-Hub-Signature-256 verification (403)."""
 
     choices = ChoiceMemory()
+    blueprint_name = "fb_webhook"
+    graph_url = ""  # "": FACEBOOK_GRAPH_URL or Meta's default
 
     @classmethod
     def name(cls) -> str:
@@ -150,11 +168,19 @@ class SignedFacebookInput(FacebookInput):
 
     def get_output_channel(self) -> OutputChannel:
         """For pushes (staff replies through Rasa's HTTP API)."""
-        return SignedMessengerBot(_client(self.fb_access_token), self.choices)
+        return self.output_bot()
+
+    def output_bot(self) -> SignedMessengerBot:
+        """The output channel of this platform."""
+        return SignedMessengerBot(_client(self.fb_access_token, self.graph_url), self.choices)
+
+    def accepts(self, payload: dict[str, Any]) -> bool:
+        """Whether a webhook body has this platform's shape."""
+        return isinstance(payload.get("entry"), list)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Health, subscription handshake and the signed webhook."""
-        bp = Blueprint("fb_webhook", __name__)
+        bp = Blueprint(self.blueprint_name, __name__)
         handler = guard_handler(on_new_message)
 
         @bp.route("/", methods=["GET"])
@@ -164,7 +190,7 @@ class SignedFacebookInput(FacebookInput):
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
             token = request.args.get("hub.verify_token") or ""
-            if self.fb_verify and hmac.compare_digest(token, self.fb_verify):
+            if self.fb_verify and hmac.compare_digest(_b(token), _b(self.fb_verify)):
                 return response.text(request.args.get("hub.challenge") or "")
             return response.text("invalid verify token", status=403)
 
@@ -175,11 +201,9 @@ class SignedFacebookInput(FacebookInput):
                 logger.warning("facebook webhook with missing or wrong signature rejected")
                 return response.text("invalid signature", status=403)
             payload = request.json
-            if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
+            if not isinstance(payload, dict) or not self.accepts(payload):
                 return response.text("unsupported payload", status=400)
-            messenger = _GuardedMessenger(
-                SignedMessengerBot(_client(self.fb_access_token), self.choices), handler
-            )
+            messenger = _GuardedMessenger(self.output_bot(), handler, self.name())
             await messenger.handle(payload, self.get_metadata(request))
             return response.text("success")
 

@@ -124,6 +124,15 @@ def _excerpt(text: str) -> str:
     return clean
 
 
+def secret_bytes(value: str) -> bytes:
+    """A token, signature or header value as bytes for ``hmac.compare_digest``.
+
+    ``compare_digest`` raises TypeError for str with non-ASCII characters, and a
+    request could turn that into a 500: compared as UTF-8 bytes it is simply unequal.
+    """
+    return str(value).encode("utf-8", "replace")
+
+
 def maintenance_flag() -> Path:
     """The operator's switch: while this file exists, every message gets the notice."""
     return Path(os.environ.get("STATE_DIR") or "var") / "maintenance"
@@ -149,6 +158,15 @@ class RateLimiter:
             while len(self._seen) > self.senders:
                 self._seen.popitem(last=False)
             return len(stamps) <= self.limit
+
+    def exceeded(self, sender: str, now: float | None = None) -> bool:
+        """True when the sender has used up the limit (records nothing)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            stamps = self._seen.get(sender)
+            while stamps and stamps[0] <= now - self.window:
+                stamps.popleft()
+            return stamps is not None and len(stamps) >= self.limit
 
 
 @lru_cache(maxsize=1)

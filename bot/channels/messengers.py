@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.config import Settings
+
 FACEBOOK_VARS = ("FACEBOOK_VERIFY_TOKEN", "FACEBOOK_APP_SECRET", "FACEBOOK_PAGE_ACCESS_TOKEN")
 TELEGRAM_VARS = (
     "TELEGRAM_BOT_TOKEN",
@@ -12,6 +14,26 @@ TELEGRAM_VARS = (
     "TELEGRAM_WEBHOOK_URL",
     "TELEGRAM_SECRET_TOKEN",
 )
+WHATSAPP_VARS = (
+    "WHATSAPP_VERIFY_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+)
+INSTAGRAM_VARS = ("INSTAGRAM_VERIFY_TOKEN", "INSTAGRAM_APP_SECRET", "INSTAGRAM_ACCESS_TOKEN")
+THREEMA_VARS = ("THREEMA_ID", "THREEMA_SECRET", "THREEMA_PRIVATE_KEY")
+CHANNEL_VARS = {
+    "facebook": FACEBOOK_VARS,
+    "telegram": TELEGRAM_VARS,
+    "whatsapp": WHATSAPP_VARS,
+    "instagram": INSTAGRAM_VARS,
+    "threema": THREEMA_VARS,
+}
+
+
+def enabled_channels(env: Mapping[str, str]) -> list[str]:
+    """The messengers whose variables are all set."""
+    return [name for name, names in CHANNEL_VARS.items() if all(env.get(v) for v in names)]
 
 
 def messenger_credentials(env: Mapping[str, str]) -> dict[str, Any]:
@@ -29,5 +51,30 @@ def messenger_credentials(env: Mapping[str, str]) -> dict[str, Any]:
             "verify": env["TELEGRAM_BOT_NAME"],
             "webhook_url": env["TELEGRAM_WEBHOOK_URL"],
             "secret_token": env["TELEGRAM_SECRET_TOKEN"],
+        }
+    settings = Settings.from_env(env)
+    if all(env.get(v) for v in WHATSAPP_VARS):
+        creds["bot.channels.whatsapp.WhatsAppInput"] = {
+            "verify_token": settings.whatsapp_verify_token,
+            "app_secret": settings.whatsapp_app_secret,
+            "access_token": settings.whatsapp_access_token,
+            "phone_number_id": settings.whatsapp_phone_number_id,
+            "graph_url": settings.whatsapp_graph_url,
+            "template_name": settings.whatsapp_template_name,
+            "template_language": settings.whatsapp_template_language,
+        }
+    if all(env.get(v) for v in INSTAGRAM_VARS):
+        creds["bot.channels.instagram.InstagramInput"] = {
+            "verify": settings.instagram_verify_token,
+            "secret": settings.instagram_app_secret,
+            "access-token": settings.instagram_access_token,
+            "graph_url": settings.instagram_graph_url,
+        }
+    if all(env.get(v) for v in THREEMA_VARS):
+        creds["bot.channels.threema.ThreemaInput"] = {
+            "id": settings.threema_id,
+            "secret": settings.threema_secret,
+            "private_key": settings.threema_private_key,
+            "api_url": settings.threema_api_url,
         }
     return creds

@@ -4,13 +4,15 @@ Rasa's connector ignores ``X-Telegram-Bot-Api-Secret-Token``, asks Telegram's se
 who it is on every update and registers its webhook with ``asyncio.run`` (which fails
 inside a running server, e.g. for staff replies). This one checks the secret token
 (**403** when missing or wrong), registers the webhook with that secret once at start-up
-(failures are logged, not fatal), answers stickers and other media with a clear notice,
+(failures are logged, not fatal), processes a redelivered update (same ``update_id``)
+once, answers stickers and other media with a clear notice,
 and keeps replies within Telegram's 4,096 characters; buttons whose payload exceeds
 Telegram's 64 bytes of callback data become numbered text choices.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
@@ -23,7 +25,9 @@ from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot.channels.dedup import seen_messages
 from bot.channels.guard import limit_webhooks
+from bot.channels.guard import secret_bytes as _b
 from bot.channels.rest import guard_handler
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 
@@ -143,7 +147,7 @@ class SignedTelegramInput(TelegramInput):
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token") or ""
-            if not self.secret_token or not hmac.compare_digest(sent, self.secret_token):
+            if not self.secret_token or not hmac.compare_digest(_b(sent), _b(self.secret_token)):
                 logger.warning("telegram webhook with missing or wrong secret token rejected")
                 return response.text("invalid secret token", status=403)
             update = request.json
@@ -153,6 +157,12 @@ class SignedTelegramInput(TelegramInput):
             if extracted is None:
                 return response.text("success")  # nothing a citizen wrote (e.g. a service update)
             chat_id, text = extracted
+            first = await asyncio.to_thread(
+                seen_messages().first_time, "telegram", str(chat_id), update.get("update_id")
+            )
+            if not first:
+                logger.info("telegram update redelivered; processed before")
+                return response.text("success")
             text = self.choices.resolve(str(chat_id), text)
             await handler(
                 UserMessage(

@@ -1,20 +1,52 @@
-"""The website widget's socket.io channel: Rasa's protocol plus the input guard.
+"""The website widget's socket.io channel: Rasa's protocol plus the input guard and limits.
 
 Keeps Rasa 3.6's ``socketio`` events (``user_uttered`` / ``bot_uttered``,
 ``session_request`` / ``session_confirm``) so that the rasa-webchat widget works as is.
+
+The socket is public, so it has limits (``SOCKET_*`` settings, docs/SECURITY.md):
+
+- the ``Origin`` of a browser must be one of ``SITE_ORIGINS`` (the city's website);
+- at most ``SOCKET_CONNECTIONS_PER_IP`` open connections per client IP;
+- a connection speaks for the one session confirmed on it: messages naming another
+  session id are dropped (no rotating of session ids to dodge the per-sender limit);
+- at most ``SOCKET_MESSAGES_PER_MINUTE`` messages per connection and
+  ``SOCKET_MESSAGES_PER_IP_PER_MINUTE`` per client IP; above that the message is dropped
+  unseen (nothing is stored) and the client gets the polite "please wait" notice once;
+- ``customData`` larger than ``SOCKET_METADATA_MAX_BYTES`` is dropped, never stored, and a
+  socket.io packet above 64 KB closes the connection;
+- a client-chosen session id must be short and plain (``[A-Za-z0-9_-]``, 64 at most),
+  else the server assigns a new one.
+
+Clients on loopback are exempt from the per-IP limits, as for the HTTP routes
+(bot.channels.guard): behind a reverse proxy set ``TRUSTED_PROXIES``.
+
+With ``SOCKETIO_REDIS_URL`` several Rasa instances share the socket.io rooms through Redis.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import re
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot.channels.guard import RateLimiter
 from bot.channels.rest import guard_handler
+from bot.config import Settings
+from bot.ratelimit import TOO_MANY_TEXT, client_ip, is_loopback, trusted_networks
+
+logger = logging.getLogger(__name__)
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_PACKET_BYTES = 64 * 1024  # a message (2,000 characters) plus capped customData fit easily
 
 
 class WebsiteOutput(SocketIOOutput):
@@ -29,8 +61,75 @@ class WebsiteOutput(SocketIOOutput):
             await self._send_message(recipient_id, {"text": part, "metadata": {"staff": True}})
 
 
+@dataclass
+class _Connection:
+    ip: str
+    client: str  # pseudonymous key of the IP (what the tracker may keep)
+    session: str | None = None
+    noticed_at: float = field(default=-1e9)
+
+
+@dataclass(frozen=True)
+class SocketLimits:
+    """The public socket's limits (from bot.config)."""
+
+    origins: tuple[str, ...]
+    connections_per_ip: int = 20
+    messages_per_minute: int = 30
+    messages_per_ip_per_minute: int = 60
+    metadata_max_bytes: int = 4096
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SocketLimits:
+        """The limits configured by ``SITE_ORIGINS`` and ``SOCKET_*``."""
+        return cls(
+            origins=settings.site_origins,
+            connections_per_ip=settings.socket_connections_per_ip,
+            messages_per_minute=settings.socket_messages_per_minute,
+            messages_per_ip_per_minute=settings.socket_messages_per_ip_per_minute,
+            metadata_max_bytes=settings.socket_metadata_max_bytes,
+        )
+
+
+def capped_metadata(raw: Any, max_bytes: int) -> dict[str, Any]:
+    """The message's ``customData`` as a dict, or ``{}`` when it is too large or no object."""
+    if isinstance(raw, str | bytes):
+        if len(raw) > max_bytes:
+            return {}
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    if not isinstance(raw, dict):
+        return {}
+    try:
+        size = len(json.dumps(raw, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return {}
+    return raw if size <= max_bytes else {}
+
+
+def share_rooms(bp: Blueprint, sio: Any, redis_url: str) -> None:
+    """Several Rasa instances: emits go through Redis (python-socketio's AsyncRedisManager),
+    so a bot message or staff reply sent on one instance reaches the citizen's socket on
+    any other. The manager listens from server start, not only after a first connection.
+    """
+    from socketio import AsyncRedisManager
+
+    manager = AsyncRedisManager(redis_url, channel="buergerservice-socketio")
+    manager.set_server(sio)
+    sio.manager = manager
+
+    async def start_listening(*_: Any) -> None:
+        if not sio.manager_initialized:
+            sio.manager_initialized = True
+            sio.manager.initialize()
+
+    bp.listener("after_server_start")(start_listening)
+
+
 class WebsiteInput(SocketIOInput):
-    """Rasa's SocketIOInput with empty/huge/binary input handled."""
+    """Rasa's SocketIOInput with empty/huge/binary input handled and the socket limited."""
 
     @classmethod
     def name(cls) -> str:
@@ -38,25 +137,131 @@ class WebsiteInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's socket.io blueprint around the guarded handler.
+        """Rasa's socket.io blueprint with guarded, limited handlers.
 
         Rasa 3.6 calls ``sio.enter_room()`` without ``await``; in python-socketio 5.x it
         is a coroutine, so the browser never joined its session's room and replies sent
         to the session (every bot message, every staff reply) were lost. The
         ``session_request`` handler is replaced by one that awaits it.
         """
-        bp = super().blueprint(guard_handler(on_new_message))
+        handler = guard_handler(on_new_message)
+        bp = super().blueprint(handler)
         sio = self.sio
         assert sio is not None
+        settings = Settings.from_env()
+        limits = SocketLimits.from_settings(settings)
+        trusted = trusted_networks(settings.trusted_proxies)
+        # python-engineio refuses a handshake from another Origin (400).
+        sio.eio.cors_allowed_origins = list(limits.origins)
+        # A larger socket.io packet closes the connection (python-engineio: 1 MB by default).
+        sio.eio.max_http_buffer_size = MAX_PACKET_BYTES
+        if settings.socketio_redis_url:
+            share_rooms(bp, sio, settings.socketio_redis_url)
+        salt = secrets.token_bytes(16)  # client keys cannot be linked across restarts
+        connections: dict[str, _Connection] = {}
+        per_ip: dict[str, int] = {}
+        per_connection = RateLimiter(limits.messages_per_minute, 60.0)
+        per_ip_messages = RateLimiter(limits.messages_per_ip_per_minute, 60.0)
+        namespace = self.namespace
 
-        async def session_request(sid: str, data: dict[str, Any] | None) -> None:
-            data = dict(data or {})
-            session_id = data.get("session_id") or uuid.uuid4().hex
+        def authorised(auth: dict[str, Any] | None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = (auth or {}).get("token")
+            if not token:
+                return False
+            try:
+                decode_bearer_token(token, self.jwt_key, self.jwt_algorithm)
+            except Exception:
+                return False
+            return True
+
+        async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+            origin = environ.get("HTTP_ORIGIN")
+            if origin and origin not in limits.origins:
+                logger.info("socket.io: connection from a foreign Origin refused")
+                return False
+            if not authorised(auth if isinstance(auth, dict) else None):
+                return False
+            request = environ.get("sanic.request")
+            peer = getattr(request, "ip", "") or environ.get("REMOTE_ADDR", "")
+            forwarded = request.headers.get("x-forwarded-for") if request is not None else None
+            ip = client_ip(peer, forwarded, trusted)
+            if not is_loopback(ip) and per_ip.get(ip, 0) >= limits.connections_per_ip:
+                logger.info("socket.io: too many connections from one client refused")
+                return False
+            per_ip[ip] = per_ip.get(ip, 0) + 1
+            key = hashlib.sha256(salt + ip.encode()).hexdigest()[:16]
+            connections[sid] = _Connection(ip=ip, client=key)
+            return True
+
+        async def disconnect(sid: str, *_: Any) -> None:
+            conn = connections.pop(sid, None)
+            if conn is not None:
+                left = per_ip.get(conn.ip, 1) - 1
+                if left > 0:
+                    per_ip[conn.ip] = left
+                else:
+                    per_ip.pop(conn.ip, None)
+
+        async def session_request(sid: str, data: Any) -> None:
+            conn = connections.get(sid)
+            if conn is None:
+                return
+            data = data if isinstance(data, dict) else {}
+            asked = data.get("session_id")
+            session_id = (
+                asked if isinstance(asked, str) and SESSION_ID.match(asked) else uuid.uuid4().hex
+            )
+            conn.session = session_id
             if self.session_persistence:
-                await sio.enter_room(sid, session_id, namespace=self.namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+                await sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
-        sio.on("session_request", namespace=self.namespace)(session_request)
+        async def notice(sid: str, conn: _Connection, now: float) -> None:
+            if now - conn.noticed_at < 60:
+                return  # one notice per minute, not one per dropped message
+            conn.noticed_at = now
+            await sio.emit(
+                self.bot_message_evt, {"text": TOO_MANY_TEXT}, room=sid, namespace=namespace
+            )
+
+        async def handle_message(sid: str, data: Any) -> None:
+            import time
+
+            conn = connections.get(sid)
+            if conn is None or not isinstance(data, dict):
+                return
+            if self.session_persistence:
+                sender_id = data.get("session_id")
+                if not sender_id or sender_id != conn.session:
+                    return  # only the session confirmed on this connection
+            else:
+                sender_id = sid
+            now = time.monotonic()
+            if not per_connection.allow(sid, now) or (
+                not is_loopback(conn.ip) and not per_ip_messages.allow(conn.ip, now)
+            ):
+                await notice(sid, conn, now)
+                return
+            metadata = capped_metadata(
+                data.get(self.metadata_key or "metadata", {}), limits.metadata_max_bytes
+            )
+            metadata["client"] = conn.client
+            text = data.get("message", "")
+            message = UserMessage(
+                text if isinstance(text, str) else "",
+                WebsiteOutput(sio, self.bot_message_evt),
+                str(sender_id),
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+            await handler(message)
+
+        sio.on("connect", namespace=namespace)(connect)
+        sio.on("disconnect", namespace=namespace)(disconnect)
+        sio.on("session_request", namespace=namespace)(session_request)
+        sio.on(self.user_message_evt, namespace=namespace)(handle_message)
         return bp
 
     def get_output_channel(self) -> OutputChannel | None:

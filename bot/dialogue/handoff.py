@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.cases import resume
+from bot.channels.guard import RateLimiter
 from bot.dialogue import Outcome, payload_button
 from bot.dialogue.opening_hours import schedule_for
 from bot.handoff.due import due_in_words, due_time
-from bot.handoff.policy import HandoffConfig, decide, route
+from bot.handoff.policy import HandoffConfig, decide, other_ways, route
 from bot.handoff.redact import redact
 from bot.handoff.tickets import NewTicket, Outbox, new_reference, submit
 from bot.knowledge.base import Knowledge, Office
@@ -153,11 +155,13 @@ def create_ticket(
     now: datetime,
     engine_factory: Callable[[], Engine],
     outbox: Outbox,
+    resume_hours: float = 72,
 ) -> Outcome:
     """Creates the ticket (idempotent, via the outbox when the store is down).
 
     On the website the conversation pauses until staff reply; on a messenger with a
-    sensitive reason the citizen gets the reference and the safe ways to continue.
+    sensitive reason the citizen gets the reference and a website link holding a
+    single-use resume token valid for ``resume_hours`` (the reference grants nothing).
     """
     out = Outcome()
     office_id = route(config, knowledge, req.triggers, slots.get("service"), slots.get("office"))
@@ -166,6 +170,7 @@ def create_ticket(
     redacted = switch or req.channel not in config.trusted_channels
     lines = transcript(events, redacted=redacted)
     summary = next((m["text"] for m in reversed(lines) if m["from"] == "citizen"), "")
+    grant = resume.new_grant(now, resume_hours) if switch else None
     ticket = NewTicket(
         reference=new_reference(),
         idem_key=req.key or f"{req.sender_id}:{now.timestamp():.6f}",
@@ -179,15 +184,20 @@ def create_ticket(
         summary=redact(summary)[:300],
         transcript=lines,
         redacted=redacted,
+        resume_token_hash=grant.token_hash if grant else "",
+        resume_expires_at=grant.expires_at if grant else None,
     )
     stored = submit(engine_factory, outbox, ticket)
     due_words = due_in_words(due, now)
-    if switch:
+    if grant is not None:
+        decision = decide(config, req.channel, req.reason)
         out.say(
             "utter_handoff_channel_switch",
-            platform=decide(config, req.channel, req.reason).platform or "diesen Kanal",
+            platform=decision.platform or "diesen Kanal",
+            why=decision.why,
             reference=ticket.reference,
-            link=config.resume_url.format(reference=ticket.reference),
+            link=config.resume_url.format(token=grant.token),
+            other_ways="".join(f"\n• {way}" for way in other_ways(config, req.channel)),
             office=office.name,
             contact=contact(office),
             due=due_words,
@@ -224,47 +234,36 @@ def declined(knowledge: Knowledge, config: HandoffConfig, slots: dict[str, Any])
 def resume_on_website(
     knowledge: Knowledge,
     engine_factory: Callable[[], Engine],
-    reference: str,
+    token: str,
     sender_id: str,
     channel: str,
     now: datetime,
+    client: str,
+    failures: RateLimiter,
 ) -> Outcome:
     """Moves an open (messenger) case to this website conversation and pauses it.
 
-    Staff replies then reach the citizen here, on the city's own server.
+    Only with the link's resume token, only on the website, only once (see
+    :mod:`bot.cases.resume`). Staff replies then reach the citizen here, on the city's
+    own server.
     """
-    import sqlalchemy as sa
-
-    from bot.store import tickets
-
     out = Outcome()
-    reference = reference.strip().upper()[:20]
-    engine = engine_factory()
-    with engine.begin() as conn:
-        row = conn.execute(
-            sa.select(tickets).where(
-                tickets.c.reference == reference, tickets.c.status != "erledigt"
-            )
-        ).first()
-        if row is None:
-            out.say("utter_case_not_found")
-            return out
-        if row.sender_id != sender_id:
-            conn.execute(
-                sa.update(tickets)
-                .where(tickets.c.id == row.id)
-                .values(
-                    sender_id=sender_id,
-                    channel=channel,
-                    origin_channel=row.origin_channel or row.channel,
-                    origin_sender_id=row.origin_sender_id or row.sender_id,
-                )
-            )
+    attempt = resume.redeem(engine_factory(), token, sender_id, channel, now, client, failures)
+    if attempt.outcome is resume.Outcome.WRONG_CHANNEL:
+        out.say("utter_case_resume_website_only")
+        return out
+    if attempt.outcome is resume.Outcome.RATE_LIMITED:
+        out.say("utter_case_resume_wait")
+        return out
+    row = attempt.ticket
+    if row is None:
+        out.say("utter_case_not_found")
+        return out
     office = knowledge.offices.get(row.office or "")
     due = row.due_at if row.due_at.tzinfo else row.due_at.replace(tzinfo=timezone.utc)
     out.say(
         "utter_case_resumed",
-        reference=reference,
+        reference=row.reference,
         office=office.name if office else "zuständigen Amt",
         due=due_in_words(due.astimezone(now.tzinfo), now),
     )

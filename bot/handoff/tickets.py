@@ -18,15 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.cases.model import Status
+from bot.cases.resume import store_grant
 from bot.store import tickets
 
 logger = logging.getLogger(__name__)
 
-STATUSES = {
-    "neu": "neu",
-    "in_bearbeitung": "in Bearbeitung",
-    "wartet": "wartet auf Bürger",
-    "erledigt": "erledigt",
+STATUSES = {  # labels of bot.cases.model.Status
+    Status.NEW.value: "neu",
+    Status.IN_PROGRESS.value: "in Bearbeitung",
+    Status.WAITING.value: "wartet auf Bürger",
+    Status.CLOSED.value: "erledigt",
 }
 REASON_LABELS = {
     "request_human": "Wunsch nach Mitarbeiter/in",
@@ -67,12 +69,17 @@ class NewTicket:
     summary: str = ""
     transcript: list[dict[str, Any]] = field(default_factory=list)
     redacted: bool = False
+    # A resume link's token, hashed (bot.cases.resume); the token itself is never stored.
+    resume_token_hash: str = ""
+    resume_expires_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Serialisable form for the outbox."""
         d = asdict(self)
         d["created_at"] = self.created_at.isoformat()
         d["due_at"] = self.due_at.isoformat()
+        if self.resume_expires_at is not None:
+            d["resume_expires_at"] = self.resume_expires_at.isoformat()
         return d
 
     @classmethod
@@ -81,6 +88,8 @@ class NewTicket:
         d = dict(d)
         d["created_at"] = datetime.fromisoformat(d["created_at"])
         d["due_at"] = datetime.fromisoformat(d["due_at"])
+        if d.get("resume_expires_at"):
+            d["resume_expires_at"] = datetime.fromisoformat(d["resume_expires_at"])
         return cls(**d)
 
 
@@ -97,7 +106,7 @@ def insert_ticket(engine: Engine, t: NewTicket) -> tuple[str, bool]:
         "channel": t.channel,
         "reason": t.reason,
         "triggers": json.dumps(t.triggers),
-        "status": "neu",
+        "status": Status.NEW.value,
         "office": t.office,
         "summary": t.summary,
         "transcript": json.dumps(t.transcript, ensure_ascii=False),
@@ -112,7 +121,10 @@ def insert_ticket(engine: Engine, t: NewTicket) -> tuple[str, bool]:
         if existing:
             return str(existing), False
         with contextlib.suppress(sa.exc.IntegrityError):  # a concurrent insert won
-            conn.execute(sa.insert(tickets).values(**values))
+            result = conn.execute(sa.insert(tickets).values(**values))
+            if t.resume_token_hash and t.resume_expires_at is not None:
+                ticket_id = result.inserted_primary_key[0]
+                store_grant(conn, ticket_id, t.resume_token_hash, t.resume_expires_at, t.created_at)
     with engine.connect() as conn:
         ref = conn.execute(
             sa.select(tickets.c.reference).where(tickets.c.idem_key == t.idem_key)
@@ -132,7 +144,10 @@ class Outbox:
         self._lock = threading.Lock()
 
     def put(self, t: NewTicket) -> Path:
-        """Stores a request durably (write, fsync, rename)."""
+        """Stores a request durably (write, fsync, rename); refuses one the store would not take."""
+        problem = invalid(t)
+        if problem:
+            raise ValueError(f"ticket request not storable: {problem}")
         self.directory.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha256(t.idem_key.encode()).hexdigest()[:32] + ".json"
         final = self.directory / name
@@ -151,13 +166,28 @@ class Outbox:
         return sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime)
 
     def drain(self, deliver: Callable[[NewTicket], Any]) -> int:
-        """Delivers what it can, in order; stops at the first failure. Returns the count."""
+        """Delivers what it can, in order. Returns the count.
+
+        A store that is down stops the round (the rest waits for the next one); an item
+        the store can never take (unreadable, invalid, refused by a constraint) is moved
+        to ``rejected/`` for the operator and does not block the items behind it.
+        """
         delivered = 0
         with self._lock:
             for path in self.pending():
                 try:
                     t = NewTicket.from_json(json.loads(path.read_text(encoding="utf-8")))
+                    problem = invalid(t)
+                    if problem:
+                        raise ValueError(problem)
+                except (ValueError, TypeError, KeyError) as exc:
+                    self._reject(path, str(exc))
+                    continue
+                try:
                     deliver(t)
+                except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
+                    self._reject(path, type(exc).__name__)
+                    continue
                 except Exception:
                     logger.warning(
                         "outbox: delivery failed, %d item(s) waiting", len(self.pending())
@@ -169,6 +199,27 @@ class Outbox:
             logger.info("outbox: delivered %d ticket(s)", delivered)
         return delivered
 
+    def _reject(self, path: Path, why: str) -> None:
+        target = self.directory / "rejected"
+        target.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target / path.name)
+        logger.error("outbox: item %s can never be stored (%s); moved to rejected/", path.name, why)
+
+
+# The store's column sizes (bot.store.tickets): checked before anything is queued.
+LIMITS = {"reference": 20, "idem_key": 200, "sender_id": 200, "channel": 40, "reason": 40}
+
+
+def invalid(t: NewTicket) -> str:
+    """Why the store would refuse ``t`` ("" when it fits)."""
+    for name, size in LIMITS.items():
+        value = getattr(t, name)
+        if not isinstance(value, str) or not value or len(value) > size:
+            return f"{name} missing or longer than {size} characters"
+    if t.office and len(t.office) > 60:
+        return "office longer than 60 characters"
+    return ""
+
 
 def submit(engine_factory: Callable[[], Engine], outbox: Outbox, t: NewTicket) -> bool:
     """Stores the ticket, or puts it into the outbox when the store is unavailable.
@@ -176,6 +227,9 @@ def submit(engine_factory: Callable[[], Engine], outbox: Outbox, t: NewTicket) -
     Returns:
         True when stored now, False when it waits in the outbox.
     """
+    problem = invalid(t)
+    if problem:
+        raise ValueError(f"ticket request not storable: {problem}")
     try:
         outbox.drain(lambda item: insert_ticket(engine_factory(), item))
         insert_ticket(engine_factory(), t)

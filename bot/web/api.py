@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from bot.channels.guard import secret_bytes as _b
 from bot.feedback import (
     COMMENT_INPUT_MAX,
     FeedbackError,
@@ -39,7 +40,11 @@ def authorized(request: Request) -> bool:
     expected = request.app.ctx.handoff_api_token
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token, expected)
+    return (
+        bool(expected)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(_b(token), _b(expected))
+    )
 
 
 def _rows(engine: sa.engine.Engine, sender_id: str | None) -> list[dict[str, Any]]:

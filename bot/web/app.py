@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
+from bot.channels.guard import RateLimiter
 from bot.config import Settings
 from bot.handoff.policy import HandoffConfig
 from bot.knowledge.base import KnowledgeCache
@@ -76,6 +77,9 @@ def create_app(
     app.blueprint(backlog.bp)
     app.blueprint(privacy_pages.bp)
     app.ctx.ip_limiter = IpRateLimiter(settings.rate_limit_per_ip_per_minute)
+    app.ctx.login_failures = RateLimiter(
+        settings.login_failures_per_ip, window=settings.login_lockout_minutes * 60.0
+    )
     trusted = trusted_networks(settings.trusted_proxies)
     limit_requests(app, app.ctx.ip_limiter, trusted, rate_limited)
     app.blueprint(analytics.bp)

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.engine import Engine
 
-from bot.store import users
+from bot.store import sessions, users
 from bot.timeutil import utcnow
 
 _hasher = PasswordHasher()
@@ -44,6 +44,8 @@ def upsert_user(
         ).rowcount
         if not updated:
             conn.execute(sa.insert(users).values(username=username, created_at=utcnow(), **values))
+        # a new password (or role, or office) ends every open session of the account
+        conn.execute(sa.delete(sessions).where(sessions.c.username == username))
 
 
 def verify_user(engine: Engine, username: str, password: str) -> User | None:

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sanic import Sanic
 
 from bot import privacy
+from bot.cases.model import is_overdue, open_clause
 from bot.handoff.tickets import REASON_LABELS
 from bot.store import ticket_messages, tickets
 from bot.timeutil import as_utc
@@ -86,10 +87,10 @@ def _mail_body(row: Any, web_url: str, kind: str) -> tuple[str, str]:
     due = as_utc(row.due_at)
     due_text = f"{due.astimezone(TIMEZONE):%d.%m.%Y %H:%M} Uhr" if due else "–"
     if kind == "overdue":
-        subject = f"Überfällig: Vorgang {row.reference} ({reason})"
+        subject = f"Überfälliger Vorgang ({reason})"  # no reference: subjects travel in clear
         intro = "dieser Vorgang ist überfällig und noch unbeantwortet."
     else:
-        subject = f"Neuer Vorgang {row.reference} ({reason})"
+        subject = f"Neuer Vorgang ({reason})"
         intro = "es gibt einen neuen Vorgang im Posteingang des Bürgerservice."
     body = (
         f"Guten Tag,\n\n{intro}\n\n"
@@ -111,7 +112,7 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
 
     def _open_rows() -> list[Any]:
         with engine.connect() as conn:
-            return list(conn.execute(sa.select(tickets).where(tickets.c.status != "erledigt")))
+            return list(conn.execute(sa.select(tickets).where(open_clause())))
 
     rows = await asyncio.to_thread(_open_rows)
     for row in rows:
@@ -126,9 +127,8 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
         ):
             await asyncio.to_thread(_set, engine, row.id, notified_at=now)
             counts["notified"] += 1
-        due = as_utc(row.due_at)
         unanswered = row.first_response_at is None
-        overdue = unanswered and due is not None and due < now
+        overdue = is_overdue(row.status, row.due_at, row.first_response_at, now)
         if (
             smtp
             and to
@@ -223,6 +223,7 @@ async def run_retention_if_due(
         app.ctx.engine,
         now,
         retention_policy(settings),
+        settings.state_dir / "logs",
     )
 
 

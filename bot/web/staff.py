@@ -18,6 +18,10 @@ import yaml
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, redirect
 
+from bot.cases import access
+from bot.cases.model import CLOSED, Status, is_open, is_overdue, open_clause
+from bot.channels.guard import secret_bytes as _b
+from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
@@ -43,7 +47,9 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_session(engine: sa.engine.Engine, username: str) -> tuple[str, str]:
+def create_session(
+    engine: sa.engine.Engine, username: str, idle_minutes: int = 30
+) -> tuple[str, str]:
     """A new session; returns ``(cookie token, csrf token)``."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = utcnow()
@@ -55,24 +61,43 @@ def create_session(engine: sa.engine.Engine, username: str) -> tuple[str, str]:
                 username=username,
                 csrf=csrf,
                 created_at=now,
-                expires_at=now + timedelta(hours=SESSION_HOURS),
+                expires_at=now + timedelta(minutes=min(idle_minutes, SESSION_HOURS * 60)),
             )
         )
     return token, csrf
 
 
-def load_session(engine: sa.engine.Engine, token: str | None) -> tuple[User, str] | None:
-    """The session's user and CSRF token, if the cookie is valid and not expired."""
+def load_session(
+    engine: sa.engine.Engine,
+    token: str | None,
+    idle_minutes: int = 30,
+    now: datetime | None = None,
+) -> tuple[User, str] | None:
+    """The session's user and CSRF token, if the cookie is valid and not expired.
+
+    A session ends ``idle_minutes`` after its last request (and at the latest
+    ``SESSION_HOURS`` after login): each valid request moves ``expires_at`` on.
+    """
     if not token:
         return None
-    with engine.connect() as conn:
+    now = now or utcnow()
+    with engine.begin() as conn:
         row = conn.execute(
             sa.select(sessions, users.c.role, users.c.office)
             .join(users, users.c.username == sessions.c.username)
             .where(sessions.c.token_hash == _hash(token))
         ).first()
-    if row is None or (as_utc(row.expires_at) or utcnow()) < utcnow():
-        return None
+        if row is None or (as_utc(row.expires_at) or now) < now:
+            return None
+        created = as_utc(row.created_at) or now
+        expires = min(
+            created + timedelta(hours=SESSION_HOURS), now + timedelta(minutes=idle_minutes)
+        )
+        conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.token_hash == row.token_hash)
+            .values(expires_at=expires)
+        )
     return User(row.username, row.role, row.office), row.csrf
 
 
@@ -95,14 +120,17 @@ def login_required(handler: Handler) -> Handler:
     @wraps(handler)
     async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         found = await asyncio.to_thread(
-            load_session, request.app.ctx.engine, request.cookies.get(COOKIE)
+            load_session,
+            request.app.ctx.engine,
+            request.cookies.get(COOKIE),
+            request.app.ctx.settings.staff_idle_minutes,
         )
         if found is None:
             return redirect("/staff/login")
         request.ctx.user, request.ctx.csrf = found
         if request.method == "POST":
             sent = (request.form or {}).get("csrf") or ""
-            if not hmac.compare_digest(str(sent), request.ctx.csrf):
+            if not hmac.compare_digest(_b(str(sent)), _b(request.ctx.csrf)):
                 return html("<h1>Ungültige Anfrage (CSRF)</h1>", status=403)
         return await handler(request, *args, **kwargs)
 
@@ -119,9 +147,31 @@ def with_ticket(handler: Handler) -> Handler:
             return render(
                 request, "staff_error.html", status=404, message="Vorgang nicht gefunden."
             )
+        user = request.ctx.user
+        if not access.may_reach(user, row.office, _known_offices(request)):
+            return await deny(request, reference)
         return await handler(request, reference, row)
 
     return wrapper
+
+
+def _known_offices(request: Request) -> set[str]:
+    return set(request.app.ctx.knowledge().offices)
+
+
+async def deny(request: Request, target: str | None) -> HTTPResponse:
+    """403 for a case (or office) outside the user's reach, written to the audit log."""
+    user = request.ctx.user
+    detail = f"role={user.role} office={user.office or '-'} {request.method} {request.path}"
+    await asyncio.to_thread(
+        audit, request.app.ctx.engine, user.username, "denied", target, detail[:300]
+    )
+    return render(
+        request,
+        "staff_error.html",
+        status=403,
+        message="Dieser Vorgang ist für Ihre Rolle oder Ihr Amt nicht freigegeben.",
+    )
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
@@ -166,13 +216,28 @@ async def login(request: Request) -> HTTPResponse:
     username = str(form.get("username") or "")[:80]
     password = str(form.get("password") or "")[:200]
     engine = request.app.ctx.engine
+    settings = request.app.ctx.settings
+    ip = _client_ip(request)
+    locked = await asyncio.to_thread(_login_locked, request, username, ip)
+    if locked:
+        await asyncio.to_thread(audit, engine, username or "?", "login_locked", None, locked)
+        return render(
+            request,
+            "staff_login.html",
+            status=429,
+            error="Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in "
+            f"{settings.login_lockout_minutes} Minuten erneut.",
+        )
     user = await asyncio.to_thread(verify_user, engine, username, password)
     if user is None:
+        request.app.ctx.login_failures.allow(ip)
         await asyncio.to_thread(audit, engine, username or "?", "login_failed", None)
         return render(
             request, "staff_login.html", status=401, error="Benutzername oder Passwort falsch."
         )
-    token, _ = await asyncio.to_thread(create_session, engine, user.username)
+    token, _ = await asyncio.to_thread(
+        create_session, engine, user.username, settings.staff_idle_minutes
+    )
     await asyncio.to_thread(audit, engine, user.username, "login", None)
     response = redirect("/staff/")
     response.cookies[COOKIE] = token
@@ -180,10 +245,41 @@ async def login(request: Request) -> HTTPResponse:
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
     cookie["path"] = "/staff"
-    cookie["max-age"] = SESSION_HOURS * 3600
+    cookie["max-age"] = SESSION_HOURS * 3600  # the server ends idle sessions earlier
     if _cookie_secure(request):
         cookie["secure"] = True
     return response
+
+
+def _client_ip(request: Request) -> str:
+    from bot.ratelimit import client_ip, trusted_networks
+
+    trusted = trusted_networks(request.app.ctx.settings.trusted_proxies)
+    return client_ip(request.ip or "", request.headers.get("x-forwarded-for"), trusted)
+
+
+def _login_locked(request: Request, username: str, ip: str) -> str:
+    """Why a login attempt is refused unseen ("" when it may go ahead).
+
+    Per account: ``LOGIN_FAILURES_PER_ACCOUNT`` failures (from the audit log, so every
+    instance agrees) within ``LOGIN_LOCKOUT_MINUTES``. Per client IP:
+    ``LOGIN_FAILURES_PER_IP`` failures in that time (in memory).
+    """
+    settings = request.app.ctx.settings
+    if request.app.ctx.login_failures.exceeded(ip):
+        return "ip"
+    since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
+    with request.app.ctx.engine.connect() as conn:
+        failures = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(audit_log)
+            .where(
+                audit_log.c.actor == (username or "?"),
+                audit_log.c.action == "login_failed",
+                audit_log.c.at >= since,
+            )
+        ).scalar_one()
+    return "account" if failures >= settings.login_failures_per_account else ""
 
 
 @bp.post("/logout")
@@ -214,7 +310,7 @@ def _ticket_view(row: Any, now: datetime, offices: dict[str, str]) -> dict[str, 
     assert created is not None and due is not None
     d["created_at"], d["due_at"] = created, due
     d["age"] = _age(now - created)
-    d["overdue"] = d["status"] != "erledigt" and due < now and d["first_response_at"] is None
+    d["overdue"] = is_overdue(d["status"], due, d["first_response_at"], now)
     d["office_name"] = offices.get(d["office"] or "", d["office"] or "–")
     d["status_label"] = STATUSES.get(d["status"], d["status"])
     d["reason_label"] = REASON_LABELS.get(d["reason"], d["reason"])
@@ -243,18 +339,25 @@ def _local(value: datetime | None) -> str:
 async def inbox(request: Request) -> HTTPResponse:
     """Tickets with status, reason, channel, office, age, due; filters."""
     args = request.args
+    user = request.ctx.user
+    if not access.sees_cases(user):
+        return redirect("/staff/backlog/")  # trainers see no case
     status = args.get("status") or "offen"
     office = args.get("office")
-    if office is None and request.ctx.user.office and request.ctx.user.role == "staff":
-        office = request.ctx.user.office
+    known = _known_offices(request)
+    if office and not access.may_reach(user, office, known):
+        return await deny(request, f"office:{office[:60]}")
     reason = args.get("reason") or ""
     knowledge = request.app.ctx.knowledge()
     offices = {o.id: o.name for o in knowledge.city_offices()}
+    allowed = access.scope(user, known)
 
     def _load() -> list[Any]:
         q = sa.select(tickets).order_by(tickets.c.due_at)
+        if allowed is not None:
+            q = q.where(allowed)
         if status == "offen":
-            q = q.where(tickets.c.status != "erledigt")
+            q = q.where(open_clause())
         elif status in STATUSES:
             q = q.where(tickets.c.status == status)
         if office:
@@ -352,7 +455,17 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         ]
         live = False
     messages = await asyncio.to_thread(_messages, engine, ticket["id"])
-    staff_names = await asyncio.to_thread(_staff_names, engine)
+    window = await asyncio.to_thread(  # WhatsApp's 24-hour window: text or template?
+        staff_view,
+        engine,
+        row.channel,
+        row.sender_id,
+        _now(request),
+        request.app.ctx.settings.whatsapp_template_name,
+    )
+    staff_names = await asyncio.to_thread(
+        _staff_names, engine, ticket["office"], _known_offices(request)
+    )
     await asyncio.to_thread(audit, engine, request.ctx.user.username, "view", reference)
     return render(
         request,
@@ -365,17 +478,22 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         offices=offices,
         staff_names=staff_names,
         triggers=json.loads(ticket["triggers"] or "[]"),
+        window=window,
         local=_local,
         notice=request.args.get("ok"),
         error=request.args.get("error"),
     )
 
 
-def _staff_names(engine: sa.engine.Engine) -> list[str]:
+def _staff_names(
+    engine: sa.engine.Engine, office: str | None, known_offices: set[str]
+) -> list[str]:
+    """Accounts that may work on a case of ``office`` (possible assignees)."""
     with engine.connect() as conn:
-        return [
-            r.username for r in conn.execute(sa.select(users.c.username).order_by(users.c.username))
-        ]
+        rows = conn.execute(
+            sa.select(users.c.username, users.c.role, users.c.office).order_by(users.c.username)
+        )
+        return [r.username for r in rows if access.may_reach(r, office, known_offices)]
 
 
 def _update(engine: sa.engine.Engine, ticket_id: int, **values: Any) -> None:
@@ -432,7 +550,7 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
         logger.exception("staff reply not delivered")
         delivered = False
     await asyncio.to_thread(_add_message, engine, row.id, "reply", user.username, text, delivered)
-    values: dict[str, Any] = {"status": "wartet" if row.status != "erledigt" else row.status}
+    values: dict[str, Any] = {"status": Status.WAITING.value if is_open(row.status) else row.status}
     if row.first_response_at is None and delivered:
         values["first_response_at"] = _now(request)
     if row.assignee is None:
@@ -472,15 +590,19 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     engine = request.app.ctx.engine
     form = request.form or {}
     values: dict[str, Any] = {}
-    assignee = str(form.get("assignee") or "")
-    if assignee and assignee in await asyncio.to_thread(_staff_names, engine):
-        values["assignee"] = assignee
+    known = _known_offices(request)
     office = str(form.get("office") or "")
-    knowledge = request.app.ctx.knowledge()
-    if office and office != row.office and office in knowledge.offices:
-        values["office"] = office
+    if office and office != row.office and office in known:
+        values["office"] = office  # forwarding moves the case to that office
+    target_office = values.get("office", row.office)
+    names = await asyncio.to_thread(_staff_names, engine, target_office, known)
+    assignee = str(form.get("assignee") or "")
+    if assignee and assignee in names:
+        values["assignee"] = assignee
+    elif "office" in values and row.assignee not in names:
+        values["assignee"] = None  # the new office picks it up
     status = str(form.get("status") or "")
-    if status in STATUSES and status != "erledigt":
+    if status in STATUSES and is_open(status):
         values["status"] = status
     if values:
         await asyncio.to_thread(_update, engine, row.id, **values)
@@ -488,6 +610,8 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
         await asyncio.to_thread(
             audit, engine, request.ctx.user.username, "update", reference, detail
         )
+    if not access.may_reach(request.ctx.user, target_office, known):
+        return redirect("/staff/")  # forwarded out of this person's reach
     return _back(reference, ok="Vorgang aktualisiert.")
 
 
@@ -526,7 +650,7 @@ async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     if reason not in CLOSE_REASONS:
         return _back(reference, error="Bitte einen Abschlussgrund wählen.")
     await asyncio.to_thread(
-        _update, engine, row.id, status="erledigt", closed_at=_now(request), close_reason=reason
+        _update, engine, row.id, status=CLOSED, closed_at=_now(request), close_reason=reason
     )
     await asyncio.to_thread(audit, engine, request.ctx.user.username, "close", reference, reason)
     return _back(reference, ok="Vorgang abgeschlossen.")

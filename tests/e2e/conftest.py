@@ -35,6 +35,14 @@ FB_VERIFY = "test-verify-token"
 FB_SECRET = "test-app-secret"
 TELEGRAM_TOKEN = "123456:TEST-token-for-the-local-recorder"
 TELEGRAM_SECRET = "test-telegram-secret"
+WA_VERIFY = "test-wa-verify"
+WA_SECRET = "test-wa-app-secret"
+WA_PHONE_ID = "106540352242922"
+WA_TEMPLATE = "vorgang_antwort"
+IG_VERIFY = "test-ig-verify"
+IG_SECRET = "test-ig-app-secret"
+THREEMA_GATEWAY_ID = "*MSTADT1"
+THREEMA_SECRET = "test-threema-secret"
 
 
 def free_port() -> int:
@@ -66,6 +74,7 @@ class Stack:
     mailbox: Mailbox
     health_codes: list[int] = field(default_factory=list)
     startup_seconds: float = 0.0
+    threema_key: Any = None  # the gateway's NaCl private key, generated per test session
 
     @property
     def rasa(self) -> str:
@@ -145,6 +154,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     platforms = start_recorder()
     smtp, mailbox = start_smtp()
     ports = [free_port() for _ in range(3)]
+    from nacl.public import PrivateKey
+
+    threema_key = PrivateKey.generate()
     env = dict(os.environ)
     env.update(
         RASA_PORT=str(ports[0]),
@@ -166,6 +178,21 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         TELEGRAM_WEBHOOK_URL="https://buergerservice.example/webhooks/telegram/webhook",
         TELEGRAM_SECRET_TOKEN=TELEGRAM_SECRET,
         TELEGRAM_API_URL=platforms.url,
+        WHATSAPP_VERIFY_TOKEN=WA_VERIFY,
+        WHATSAPP_APP_SECRET=WA_SECRET,
+        WHATSAPP_ACCESS_TOKEN="test-wa-token",
+        WHATSAPP_PHONE_NUMBER_ID=WA_PHONE_ID,
+        WHATSAPP_TEMPLATE_NAME=WA_TEMPLATE,
+        WHATSAPP_TEMPLATE_LANGUAGE="de",
+        WHATSAPP_GRAPH_URL=platforms.url,
+        INSTAGRAM_VERIFY_TOKEN=IG_VERIFY,
+        INSTAGRAM_APP_SECRET=IG_SECRET,
+        INSTAGRAM_ACCESS_TOKEN="test-ig-token",
+        INSTAGRAM_GRAPH_URL=platforms.url,
+        THREEMA_ID=THREEMA_GATEWAY_ID,
+        THREEMA_SECRET=THREEMA_SECRET,
+        THREEMA_PRIVATE_KEY=bytes(threema_key).hex(),
+        THREEMA_API_URL=platforms.url,
         JOB_INTERVAL_SECONDS="2",
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(smtp.port),
@@ -194,6 +221,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         proc,
         platforms,
         mailbox,
+        threema_key=threema_key,
     )
     try:
         _wait_healthy(s)
@@ -246,12 +274,15 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def add_staff_user(stack: Stack, name: str, password: str, role: str = "staff") -> str:
+def add_staff_user(
+    stack: Stack, name: str, password: str, role: str = "staff", office: str | None = None
+) -> str:
     """Creates an account the way operators do (``make user``) in the stack's store."""
     env = dict(os.environ, STATE_DIR=str(stack.state_dir), STAFF_PASSWORD=password)
     env.pop("HANDOFF_DB_URL", None)
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "user", name, "--role", role],
+        [sys.executable, "-m", "bot.cli", "user", name, "--role", role]
+        + (["--office", office] if office else []),
         check=True,
         env=env,
         capture_output=True,

@@ -20,7 +20,8 @@ STAFF_PASSWORD = "browser-test-passwort"
 
 @pytest.fixture(scope="module")
 def staff_account(stack) -> str:
-    return add_staff_user(stack, "sabine", STAFF_PASSWORD)
+    # staff see their office's cases: both test cases go to the default office
+    return add_staff_user(stack, "sabine", STAFF_PASSWORD, office="buergerbuero_mitte")
 
 
 def wait_for_message(page, selector: str, text: str, timeout: float = 30.0, start: int = 0) -> str:

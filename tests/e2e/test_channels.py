@@ -34,9 +34,12 @@ def fb_payload(shape: str, psid: str) -> bytes:
 
 
 def fb_text(psid: str, text: str) -> bytes:
-    """The real-shaped text message with another text."""
+    """The real-shaped text message with another text (and, as Meta gives every message,
+    its own ``mid``: a message with a ``mid`` seen before is a redelivery)."""
     payload = json.loads(fb_payload("text_message", psid))
-    payload["entry"][0]["messaging"][0]["message"]["text"] = text
+    message = payload["entry"][0]["messaging"][0]["message"]
+    message["text"] = text
+    message["mid"] += "." + hashlib.sha256(text.encode()).hexdigest()[:12]
     return json.dumps(payload).encode()
 
 
@@ -235,8 +238,12 @@ def test_telegram_personal_data_switches_channel_and_says_why(stack):
 def _socket_turns(
     url: str, messages: list[str], session_id: str | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Turns over socket.io as the widget speaks it (python-socketio's client)."""
-    client = socketio.Client()
+    """Turns over socket.io as the widget speaks it (python-socketio's client).
+
+    Like any non-browser client it sends no ``Origin`` (websocket-client would send the
+    Rasa server's own address, which is not the city's website, ``SITE_ORIGINS``).
+    """
+    client = socketio.Client(websocket_extra_options={"suppress_origin": True})
     received: list[dict[str, Any]] = []
     confirmed = threading.Event()
     sid_box: dict[str, str] = {}
@@ -305,9 +312,11 @@ def test_messenger_case_continues_on_the_website_by_reference(stack):
     assert tg_post(stack, update) == 200
     texts = " ".join(stack.platforms.wait_for("telegram", "900400", 2))
     reference = re.search(r"MS-[A-Z0-9]{4}-[A-Z0-9]{4}", texts)
-    assert reference and "vorgang=" + reference.group(0) in texts
+    token = re.search(r"fortsetzen=([A-Za-z0-9_-]{32,})", texts)
+    assert reference and token, texts
+    assert reference.group(0) not in token.group(0)  # the link holds only the token
     sid, received = _socket_turns(
-        stack.rasa, ['/resume_case{"reference":"' + reference.group(0) + '"}']
+        stack.rasa, ['/resume_case{"resume_token":"' + token.group(1) + '"}']
     )
     assert any("Willkommen zurück" in r.get("text", "") for r in received), received
     _, tickets = stack.request(
@@ -317,3 +326,98 @@ def test_messenger_case_continues_on_the_website_by_reference(stack):
     )
     assert [t["reference"] for t in tickets] == [reference.group(0)]
     assert tickets[0]["channel"] == "socketio"
+
+
+def _fresh(update):
+    """A distinct update and message id per update (a replay de-duplication must not hit)."""
+    chat = update["message"]["chat"]["id"]
+    update["update_id"] = chat
+    update["message"]["message_id"] = chat
+    return update
+
+
+def _owner_of(stack, sender_id):
+    _, found = stack.request(
+        "GET",
+        f"{stack.web}/api/handoffs?sender_id={sender_id}",
+        headers={"Authorization": f"Bearer {stack.handoff_api_token}"},
+    )
+    return [t["reference"] for t in found]
+
+
+def test_a_stranger_cannot_take_over_a_case_by_its_reference(stack):
+    update = _fresh(tg_update("text_message", 900401))
+    update["message"]["text"] = (
+        "Ich bekomme Bürgergeld und mein Bescheid ist falsch, Aktenzeichen 4711-0816"
+    )
+    assert tg_post(stack, update) == 200
+    texts = " ".join(stack.platforms.wait_for("telegram", "900401", 2))
+    reference = re.search(r"MS-[A-Z0-9]{4}-[A-Z0-9]{4}", texts)
+    assert reference, texts
+    # another website session with the reference only
+    sid, received = _socket_turns(
+        stack.rasa, ['/resume_case{"reference":"' + reference.group(0) + '"}']
+    )
+    assert not any("Willkommen zurück" in r.get("text", "") for r in received), received
+    assert _owner_of(stack, sid) == []
+    assert _owner_of(stack, "900401") == [reference.group(0)]
+
+
+def test_a_resume_link_works_once_and_only_on_the_website(stack):
+    update = _fresh(tg_update("text_message", 900402))
+    update["message"]["text"] = (
+        "Ich bekomme Bürgergeld und mein Bescheid ist falsch, Aktenzeichen 4711-0817"
+    )
+    assert tg_post(stack, update) == 200
+    texts = " ".join(stack.platforms.wait_for("telegram", "900402", 2))
+    token = re.search(r"fortsetzen=([A-Za-z0-9_-]{32,})", texts)
+    assert token, texts
+    payload = '/resume_case{"resume_token":"' + token.group(1) + '"}'
+    # typed into Telegram (or REST): refused, the case stays where it is
+    other = _fresh(tg_update("text_message", 900403))
+    other["message"]["text"] = payload
+    assert tg_post(stack, other) == 200
+    assert any("nur über den Link" in t for t in stack.platforms.wait_for("telegram", "900403", 1))
+    assert _owner_of(stack, "900403") == []
+    sid, received = _socket_turns(stack.rasa, [payload])
+    assert any("Willkommen zurück" in r.get("text", "") for r in received), received
+    # a second website session with the same link gets nothing
+    sid2, received = _socket_turns(stack.rasa, [payload])
+    assert not any("Willkommen zurück" in r.get("text", "") for r in received), received
+    assert _owner_of(stack, sid2) == [] and len(_owner_of(stack, sid)) == 1
+
+
+def test_the_socket_refuses_a_foreign_origin(stack):
+    client = socketio.Client(
+        reconnection=False, websocket_extra_options={"origin": "https://evil.example"}
+    )
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(stack.rasa, socketio_path="/socket.io", transports=["websocket"])
+    site = socketio.Client(reconnection=False, websocket_extra_options={"origin": stack.web})
+    site.connect(stack.rasa, socketio_path="/socket.io", transports=["websocket"])
+    site.disconnect()
+
+
+# --- redelivered webhooks -------------------------------------------------------------
+
+
+def test_telegram_redelivered_update_is_answered_once(stack):
+    update = tg_update("text_message", 900500)
+    assert tg_post(stack, update) == 200
+    first = stack.platforms.wait_for("telegram", "900500", 1)
+    time.sleep(1)
+    answered = len(stack.platforms.texts("telegram", "900500"))
+    assert first and tg_post(stack, update) == 200  # Telegram retries the same update
+    time.sleep(3)
+    assert len(stack.platforms.texts("telegram", "900500")) == answered
+
+
+def test_facebook_redelivered_message_is_answered_once(stack):
+    body = fb_text("fb-redelivered-1", "Ist die Müllerstraße gesperrt?")
+    assert fb_post(stack, body) == 200
+    assert stack.platforms.wait_for("facebook", "fb-redelivered-1", 1)
+    time.sleep(1)
+    answered = len(stack.platforms.texts("facebook", "fb-redelivered-1"))
+    assert fb_post(stack, body) == 200
+    time.sleep(3)
+    assert len(stack.platforms.texts("facebook", "fb-redelivered-1")) == answered

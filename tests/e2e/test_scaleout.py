@@ -81,12 +81,19 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory):
         HANDOFF_DB_URL=db_url,
         LOCK_STORE_URL=REDIS_URL,
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        ACTION_SERVER_TOKEN="scaleout-action-token",
+        SOCKETIO_REDIS_URL=REDIS_URL,
         ACTIONS_PORT=str(actions_port),
         SANIC_HOST="127.0.0.1",
         BOT_FIXED_NOW="2026-11-23T10:00:00+01:00",
     )
     creds = state / "credentials.yml"
-    creds.write_text("bot.channels.rest.GuardedRestInput:\n")
+    creds.write_text(
+        "bot.channels.rest.GuardedRestInput:\n"
+        "bot.channels.website.WebsiteInput:\n"
+        "  session_persistence: true\n"
+        "  metadata_key: customData\n"
+    )
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "bot.actions_server"],
@@ -179,3 +186,44 @@ def test_concurrent_turns_on_both_instances_lose_nothing(two_instances):
     kinds = [e["event"] for e in tracker["events"] if e["event"] in ("user", "bot")]
     assert kinds.count("user") == 10
     assert "user" not in [kinds[i + 1] for i, k in enumerate(kinds[:-1]) if k == "user"]
+
+
+def test_a_staff_reply_sent_on_one_instance_reaches_a_citizen_on_the_other(two_instances):
+    """The citizen's socket is on instance b; the web app's staff reply enters instance a
+    (Rasa's tracker-events API with the socketio output channel): Redis carries it over."""
+    import threading
+
+    import socketio
+
+    a, b = two_instances
+    client = socketio.Client(reconnection=False, websocket_extra_options={"suppress_origin": True})
+    confirmed = threading.Event()
+    received: list[str] = []
+    session: dict[str, str] = {}
+
+    @client.on("session_confirm")
+    def on_confirm(data: Any) -> None:
+        session["id"] = data if isinstance(data, str) else data["session_id"]
+        confirmed.set()
+
+    @client.on("bot_uttered")
+    def on_bot(data: dict[str, Any]) -> None:
+        received.append(data.get("text", ""))
+
+    client.connect(b, socketio_path="/socket.io", transports=["websocket"])
+    try:
+        client.emit("session_request", {"session_id": None})
+        assert confirmed.wait(10), "no session_confirm"
+        time.sleep(1)  # instance b subscribes to Redis on start; give the room a moment
+        text = "Guten Tag, hier ist das Bürgerbüro."
+        post(
+            f"{a}/conversations/{session['id']}/tracker/events"
+            f"?token={TOKEN}&execute_side_effects=true&output_channel=socketio",
+            {"event": "bot", "text": text, "metadata": {"staff": True}},
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and text not in received:
+            time.sleep(0.1)
+    finally:
+        client.disconnect()
+    assert text in received, received

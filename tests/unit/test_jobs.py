@@ -64,9 +64,11 @@ async def test_new_and_overdue_mail_once_each_without_content(settings, smtp):
     assert again == {"notified": 0, "overdue": 0, "interim": 0}
     subjects = [m["Subject"] for m in smtp.messages]
     assert subjects == [
-        "Neuer Vorgang MS-JOBS-0001 (persönliche Daten)",
-        "Überfällig: Vorgang MS-JOBS-0001 (persönliche Daten)",
+        "Neuer Vorgang (persönliche Daten)",
+        "Überfälliger Vorgang (persönliche Daten)",
     ]
+    # the reference is only in the body (with the staff link), never in the subject
+    assert all("/staff/tickets/MS-JOBS-0001" in m.get_content() for m in smtp.messages)
     assert all(m["To"] == "standesamt@musterstadt.de" for m in smtp.messages)
     assert all("IBAN" not in m.get_content() for m in smtp.messages)
 

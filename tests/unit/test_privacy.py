@@ -202,6 +202,8 @@ def test_zero_days_keeps_forever(seeded):
         "tickets": 0,
         "ticket_messages": 0,
         "feedback": 0,
+        "backlog": 0,
+        "log_files": 0,
         "dry_run": False,
         "seconds": 0,
     }

@@ -38,6 +38,7 @@ def settings(tmp_path: Path) -> Settings:
     s = Settings.from_env(env)
     engine = make_engine(s.handoff_db_url)
     upsert_user(engine, "anna", PASSWORD, "staff", "buergerbuero_mitte")
+    upsert_user(engine, "sven", PASSWORD, "staff", "standesamt")
     created = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
     for i, (channel, text) in enumerate(
         [
@@ -64,10 +65,10 @@ def settings(tmp_path: Path) -> Settings:
     return s
 
 
-async def login(web, password: str = PASSWORD) -> int:
+async def login(web, password: str = PASSWORD, username: str = "anna") -> int:
     async with web.http.post(
         f"{web.url}/staff/login",
-        data={"username": "anna", "password": password},
+        data={"username": username, "password": password},
         allow_redirects=False,
     ) as resp:
         return resp.status
@@ -149,16 +150,25 @@ async def test_note_assign_forward_close(settings):
             f"{web.url}{page}/note", data={"csrf": csrf, "text": "Rückruf am Montag"}
         ) as resp:
             assert "Notiz gespeichert" in await resp.text()
+        # forwarding moves the case (with its new assignee) to the Standesamt ...
         async with web.http.post(
             f"{web.url}{page}/update",
             data={
                 "csrf": csrf,
-                "assignee": "anna",
+                "assignee": "sven",
                 "office": "standesamt",
                 "status": "in_bearbeitung",
             },
         ) as resp:
             assert resp.status == 200
+            assert str(resp.url).endswith("/staff/")
+        # ... and out of the Bürgerbüro's reach
+        async with web.http.post(
+            f"{web.url}{page}/close", data={"csrf": csrf, "close_reason": "erledigt"}
+        ) as resp:
+            assert resp.status == 403
+        await login(web, username="sven")
+        csrf = await csrf_of(web, page)
         async with web.http.post(
             f"{web.url}{page}/close", data={"csrf": csrf, "close_reason": "erledigt"}
         ) as resp:
@@ -166,15 +176,26 @@ async def test_note_assign_forward_close(settings):
     with make_engine(settings.handoff_db_url).connect() as conn:
         row = conn.execute(sa.select(tickets).where(tickets.c.reference == "MS-TEST-0000")).one()
         notes = [r.text for r in conn.execute(sa.select(ticket_messages.c.text))]
-        audit = [r.action for r in conn.execute(sa.select(audit_log.c.action))]
+        audit = [(r.actor, r.action) for r in conn.execute(sa.select(audit_log))]
     assert (row.assignee, row.office, row.status, row.close_reason) == (
-        "anna",
+        "sven",
         "standesamt",
         "erledigt",
         "erledigt",
     )
     assert notes == ["Rückruf am Montag"]
-    assert audit == ["login", "view", "note", "view", "update", "view", "close", "view"]
+    assert audit == [
+        ("anna", "login"),
+        ("anna", "view"),
+        ("anna", "note"),
+        ("anna", "view"),
+        ("anna", "update"),
+        ("anna", "denied"),
+        ("sven", "login"),
+        ("sven", "view"),
+        ("sven", "close"),
+        ("sven", "view"),
+    ]
 
 
 async def test_reply_with_identifier_to_messenger_is_refused(settings):

@@ -1,7 +1,8 @@
 // Chat widget of the city's service page, on Rasa's socket.io channel (the protocol
 // rasa-webchat uses: session_request / session_confirm, user_uttered / bot_uttered).
-// The session id and the messages are kept in localStorage, so the conversation
-// survives a reload and staff replies pushed during a handoff arrive live.
+// The session id and the messages are kept in sessionStorage (this tab only, gone when
+// it is closed), so the conversation survives a reload and staff replies pushed during a
+// handoff arrive live; "Chat beenden" forgets them at once (shared computers).
 // Content is always inserted as text nodes (never innerHTML): it is untrusted.
 // Under the latest answer the citizen can rate it (thumbs up/down, optional comment);
 // the rating goes to the web app's POST /api/feedback (same origin).
@@ -15,19 +16,20 @@
   var input = document.getElementById("chat-input");
   var status = document.getElementById("chat-status");
   var KEY = "buergerservice-chat-v1";
+  try { localStorage.removeItem(KEY); } catch (e) { /* older versions kept it there */ }
   var state = load();
   var waiting = null;
 
   function load() {
     try {
-      var s = JSON.parse(localStorage.getItem(KEY) || "null");
+      var s = JSON.parse(sessionStorage.getItem(KEY) || "null");
       if (s && Array.isArray(s.messages)) { return s; }
     } catch (e) { /* corrupt storage: start fresh */ }
     return { session: null, messages: [] };
   }
   function save() {
     state.messages = state.messages.slice(-200);
-    try { localStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode */ }
+    try { sessionStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* private mode */ }
   }
 
   function appendText(parent, text) {
@@ -222,10 +224,15 @@
     var id = (data && data.session_id) ? data.session_id : data;
     var fresh = !state.session;
     state.session = id; save();
-    var ref = new URLSearchParams(window.location.search).get("vorgang");
-    if (ref && state.resumed !== ref) {
-      state.resumed = ref; save();
-      emit('/resume_case{"reference":"' + ref.replace(/[^A-Za-z0-9-]/g, "") + '"}');
+    // ?fortsetzen=<token>: a messenger case continues here. The token is single-use: it is
+    // sent once and removed from the address bar (and so from the browser history).
+    var params = new URLSearchParams(window.location.search);
+    var token = (params.get("fortsetzen") || "").replace(/[^A-Za-z0-9_-]/g, "");
+    if (token) {
+      emit('/resume_case{"resume_token":"' + token + '"}');
+      params.delete("fortsetzen");
+      var rest = params.toString();
+      history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
     } else if (fresh && !state.messages.length) {
       emit("/greet");
     }
@@ -255,6 +262,19 @@
     add({ from: "user", text: shown || payload });
     emit(payload);
   }
+
+  // "Chat beenden": forget the session id and the history in this browser, start afresh.
+  var end = el("button", { type: "button", id: "chat-end", "class": "chat-end" }, "Chat beenden");
+  end.addEventListener("click", function () {
+    try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing stored */ }
+    state = { session: null, messages: [] };
+    while (log.firstChild) { log.removeChild(log.firstChild); }
+    showFeedback();
+    socket.disconnect();
+    socket.connect();
+    input.focus();
+  });
+  form.parentNode.insertBefore(end, form.nextSibling);
 
   state.messages.forEach(render);
   showFeedback();

@@ -1,0 +1,46 @@
+"""A case's states and the one overdue rule, shared by the inbox, the jobs and analytics."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from bot.store import tickets
+from bot.timeutil import as_utc
+
+
+class Status(str, enum.Enum):
+    """The ``tickets.status`` values (stored as these strings)."""
+
+    NEW = "neu"
+    IN_PROGRESS = "in_bearbeitung"
+    WAITING = "wartet"  # for the citizen
+    CLOSED = "erledigt"
+
+
+CLOSED = Status.CLOSED.value
+
+
+def is_open(status: str) -> bool:
+    """Every state but closed."""
+    return status != CLOSED
+
+
+def open_clause() -> sa.ColumnElement[bool]:
+    """WHERE clause: the case is not closed."""
+    return tickets.c.status != CLOSED
+
+
+def is_overdue(
+    status: str, due_at: datetime | None, first_response_at: datetime | None, now: datetime
+) -> bool:
+    """Overdue: open, no staff reply yet, and the due time has passed."""
+    due = as_utc(due_at)
+    return is_open(status) and first_response_at is None and due is not None and due < now
+
+
+def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
+    """:func:`is_overdue` as a WHERE clause."""
+    return sa.and_(open_clause(), tickets.c.first_response_at.is_(None), tickets.c.due_at < now)
