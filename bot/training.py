@@ -11,8 +11,10 @@ versioned).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
+import random
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -114,6 +116,19 @@ TEMPLATES_SCHEMA: dict[str, Any] = {
             "properties": {d: _TEMPLATE_LIST for d in DETAILS},
         },
         "story": _TEMPLATE_LIST,
+        "smalltalk": {
+            "type": "object",
+            "required": ["per_intent", "slots", "intents"],
+            "additionalProperties": False,
+            "properties": {
+                "per_intent": {"type": "integer", "minimum": 0},
+                "slots": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                "intents": {"type": "object", "additionalProperties": _TEMPLATE_LIST},
+            },
+        },
         "detail_patterns": {
             "type": "object",
             "additionalProperties": False,
@@ -145,6 +160,15 @@ def load_templates(knowledge_dir: Path) -> dict[str, Any]:
                 raise KnowledgeError(
                     f"{TEMPLATES_FILE}: detail_patterns/{detail}: {pattern!r}: {exc}"
                 ) from exc
+    smalltalk = doc.get("smalltalk") or {}
+    slots = smalltalk.get("slots") or {}
+    for intent, templates in (smalltalk.get("intents") or {}).items():
+        for t in templates:
+            unknown = set(re.findall(r"{(\w*)}", t)) - set(slots)
+            if unknown:
+                raise KnowledgeError(
+                    f"{TEMPLATES_FILE}: smalltalk/{intent}: {t!r}: unknown slot {sorted(unknown)}"
+                )
     for section in ("details", "follow_up"):
         for detail, templates in doc[section].items():
             for t in templates:
@@ -181,7 +205,6 @@ def service_examples(
     left out, and a synonym already used in one of them gets no concern example.
     """
     taken = {_plain(e) for e in existing}
-    used_text = " ".join(taken)
     out: list[str] = []
 
     def add(example: str) -> None:
@@ -198,8 +221,10 @@ def service_examples(
         offices = [o for o in s.also_at if o in knowledge.offices] or [DEFAULT_LOCATION_OFFICE]
         office_id = offices[0] if offices[0] in knowledge.offices else next(iter(knowledge.offices))
         office = (office_id, knowledge.offices[office_id].name)
-        fresh = [t for t in s.synonyms if _plain(t) not in used_text]
-        for term in [*s.phrases, *fresh]:
+        # One concern example per phrase. Synonyms get none: they are in the lookup table
+        # and the detail questions, and one example each made ask_responsibility
+        # over-predicted (docs/NLU.md).
+        for term in s.phrases:
             add(_fill(concern[n % len(concern)], term, s.id, office))
             n += 1
         # DETAILS_PER_SERVICE of the six details, in turn: every detail gets about a third
@@ -223,7 +248,51 @@ def service_examples(
     if story:
         for k, example in enumerate(list(out[::STORY_EVERY])):
             add(f"{story[k % len(story)]} {example}")
-    return {"ask_responsibility": out}
+    result = {"ask_responsibility": out}
+    result.update(smalltalk_examples(templates, taken))
+    return result
+
+
+def smalltalk_examples(templates: dict[str, Any], taken: set[str]) -> dict[str, list[str]]:
+    """Examples for the small intents: each template expanded with the slot lists.
+
+    The expansions of an intent's templates are taken in turn (first of each template,
+    then the second of each, ...), skipping any already in ``taken`` (plain text), up to
+    ``per_intent``. Deterministic.
+    """
+    smalltalk = templates.get("smalltalk") or {}
+    slots: dict[str, list[str]] = smalltalk.get("slots") or {}
+    limit = int(smalltalk.get("per_intent", 0))
+    out: dict[str, list[str]] = {}
+    for intent, intent_templates in (smalltalk.get("intents") or {}).items():
+        expansions = [_expand(t, slots) for t in intent_templates]
+        chosen: list[str] = []
+        for row in itertools.zip_longest(*expansions):
+            for example in row:
+                if example is None or len(chosen) >= limit:
+                    continue
+                key = _plain(example)
+                if key and key not in taken:
+                    taken.add(key)
+                    chosen.append(example)
+        if chosen:
+            out[intent] = chosen
+    return out
+
+
+def _expand(template: str, slots: dict[str, list[str]]) -> list[str]:
+    """All fillings of ``template``, in an order shuffled with the template as seed (so
+    that the first few differ in more than one word, and the same data gives the same
+    examples)."""
+    names = re.findall(r"{(\w+)}", template)
+    out = []
+    for values in itertools.product(*(slots[n] for n in names)):
+        text = template
+        for name, value in zip(names, values, strict=True):
+            text = text.replace("{" + name + "}", value, 1)
+        out.append(text)
+    random.Random(template).shuffle(out)
+    return out
 
 
 def generate_examples(root: Path) -> Path:
