@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lock run train validate test test-unit test-conversations test-nlu lint format bench audit retention user maintenance-on maintenance-off clean
+.PHONY: help install lock run train validate test test-unit test-conversations test-nlu lint format import-dldb import-csv bench audit retention user maintenance-on maintenance-off clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -52,6 +52,14 @@ test-conversations: install ## conversation tests (rasa test stories) with --fai
 
 test-nlu: train ## cross-validation + held-out report in reports/, fails below the macro-F1 threshold
 	$(PY) -m bot.nlu_report
+
+import-dldb: install ## knowledge directory from a DLDB export: make import-dldb LOCATIONS=… SERVICES=… OUT=… CITY=… STATE=BE
+	$(PY) -m bot.cli import dldb --locations "$(LOCATIONS)" --services "$(SERVICES)" --out "$(OUT)" \
+		--city "$(CITY)" --state "$(STATE)" $(if $(DISTRICTS),--districts "$(DISTRICTS)")
+
+import-csv: install ## knowledge directory from two CSV files: make import-csv OFFICES=… SERVICES=… OUT=… CITY=… STATE=NW
+	$(PY) -m bot.cli import csv --offices "$(OFFICES)" --services "$(SERVICES)" --out "$(OUT)" \
+		--city "$(CITY)" --state "$(STATE)" $(if $(DISTRICTS),--districts "$(DISTRICTS)")
 
 bench: install ## load benchmark on loopback, writes docs/benchmarks.md
 	$(PY) -m bot.bench

@@ -9,9 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apply
+from actions.common import apply, message_text
 from bot import runtime
-from bot.dialogue import Outcome
+from bot.dialogue import Outcome, netiquette
 from bot.dialogue.handoff import (
     HandoffRequest,
     create_ticket,
@@ -20,6 +20,7 @@ from bot.dialogue.handoff import (
     resume_on_website,
     start,
 )
+from bot.handoff.policy import decide
 
 
 def _user_event_ts(tracker: Tracker) -> float | None:
@@ -70,6 +71,16 @@ class ActionHandoff(Action):
             tracker.latest_message,
             _user_event_ts(tracker),
         )
+        verdict = netiquette.classify(runtime.knowledge(), message_text(tracker))
+        if verdict == "threat":
+            switch = decide(runtime.handoff_config(), req.channel, "emergency").switch
+            result = await asyncio.to_thread(
+                netiquette.threat, req, switch, lambda r, s: _create(tracker, r, s)
+            )
+            return apply(result, dispatcher) + _paused(result)
+        if verdict == "insult" and req.reason == "complain":
+            # "Ihr seid alle unfähige Idioten": nothing to pass on, a calm reminder.
+            return apply(netiquette.reminder(slots), dispatcher)
         result = await asyncio.to_thread(
             start,
             runtime.knowledge(),

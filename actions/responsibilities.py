@@ -24,4 +24,5 @@ class ActionResponsibility(OutcomeAction):
             message_text(tracker),
             entities(tracker),
             tracker.current_slot_values(),
+            runtime.now(),
         )

@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import entities, message_text
 from bot import runtime
 from bot.backlog import record_unanswered
+from bot.dialogue.resolve import names_known_service
 from bot.dialogue.route import topic_of
 
 FALLBACK_INTENTS = {"nlu_fallback"}
@@ -70,7 +71,15 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Utters the out-of-scope notice."""
+        """Utters the out-of-scope notice, unless the message names a service of the data.
+
+        "Wie hoch ist die Hundesteuer?" may be classified out of scope while DIET found
+        the service: the citizen then gets the service's answer, not a refusal.
+        """
+        if names_known_service(runtime.knowledge(), entities(tracker)):
+            from actions.responsibilities import ActionResponsibility
+
+            return await ActionResponsibility().run(dispatcher, tracker, domain)
         await record_for_trainers(tracker, "out_of_scope")
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
@@ -97,6 +106,7 @@ class ActionRouteInform(Action):
             entities(tracker),
             tracker.get_slot("topic"),
             runtime.now(),
+            tracker.get_slot("service"),
         )
         action: Action | None = {
             "responsibility": ActionResponsibility(),

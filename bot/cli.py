@@ -106,6 +106,12 @@ def cmd_validate(_: argparse.Namespace) -> int:
     from bot.validation import validate_project
 
     problems = validate_project(REPO_ROOT)
+    knowledge_dir = Settings.from_env().knowledge_dir.resolve()
+    if knowledge_dir != (REPO_ROOT / "data" / "knowledge").resolve():
+        # another city's directory (KNOWLEDGE_DIR, e.g. from `import`): its data too
+        from bot.knowledge.base import validate_knowledge
+
+        problems += [f"{knowledge_dir}: {p}" for p in validate_knowledge(knowledge_dir)]
     for p in problems:
         print(f"ERROR {p}")
     generate_nlu(REPO_ROOT)
@@ -455,6 +461,54 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Writes a complete knowledge directory from a DLDB export or two CSV files."""
+    from bot.importers.dldb import ImportError_, import_dldb
+    from bot.importers.knowledge_writer import read_district_map, write_knowledge
+    from bot.knowledge.opening_hours import state_holidays
+
+    try:
+        state_holidays(args.state.upper())
+    except ValueError:
+        print(
+            f"--state {args.state!r} is not a German state code of the holidays package (BE, NW, …)"
+        )
+        return 2
+    districts = read_district_map(args.districts) if args.districts else {}
+    try:
+        if args.source == "dldb":
+            offices, services, profile, report, default = import_dldb(
+                args.locations,
+                args.services,
+                city=args.city,
+                state=args.state,
+                districts=districts,
+                appointment_base=args.appointment_base or "",
+                website_base=args.website or "",
+            )
+        else:
+            from bot.importers.csv_import import import_csv
+
+            offices, services, profile, report, default = import_csv(
+                args.offices,
+                args.services,
+                city=args.city,
+                state=args.state,
+                districts=districts,
+                appointment_base=args.appointment_base or "",
+                website_base=args.website or "",
+            )
+    except (ImportError_, ValueError) as exc:
+        print(f"import failed: {exc}")
+        return 1
+    problems = write_knowledge(args.out, offices, services, profile, report, default)
+    print(f"wrote {args.out}: {report.summary()}")
+    print(f"report: {args.out / 'import-report.json'}")
+    for p in problems:
+        print(f"ERROR {p}")
+    return 1 if problems else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="buergerbot", description=__doc__)
@@ -479,6 +533,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("retention", help="delete expired conversations and closed tickets now")
     p.add_argument("--dry-run", action="store_true", help="only count and log, delete nothing")
     p.set_defaults(func=cmd_retention)
+    p = sub.add_parser("import", help="knowledge directory from a DLDB export or CSV files")
+    src = p.add_subparsers(dest="source", required=True)
+    for name in ("dldb", "csv"):
+        q = src.add_parser(name)
+        if name == "dldb":
+            q.add_argument("--locations", type=Path, required=True, help="DLDB locations JSON")
+            q.add_argument("--services", type=Path, required=True, help="DLDB services JSON")
+        else:
+            q.add_argument("--offices", type=Path, required=True, help="offices CSV")
+            q.add_argument("--services", type=Path, required=True, help="services CSV")
+        q.add_argument("--out", type=Path, required=True, help="knowledge directory to write")
+        q.add_argument("--city", required=True, help="the city's name")
+        q.add_argument("--state", required=True, help="state code for holidays, e.g. BE")
+        q.add_argument("--districts", type=Path, help="CSV postal_code;district")
+        q.add_argument("--appointment-base", help="base URL for relative appointment links")
+        q.add_argument("--website", help="the city's website base URL")
+        q.set_defaults(func=cmd_import)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -200,7 +200,8 @@ def entity_errors(
     ``service``: the service the responsibility answer resolves from the message and its
     entities (:func:`bot.dialogue.responsibilities.find_services`, entities first, then
     the whole text), so the figure is what the citizen gets. ``office``: the entity value,
-    or its best fuzzy match in the data. ``detail``: the value itself.
+    or its best fuzzy match in the data. ``detail``: what the detail answer reads
+    (:func:`bot.dialogue.details.detail_of`).
     """
     errors = []
     found: dict[str, list[str]] = defaultdict(list)
@@ -214,6 +215,12 @@ def entity_errors(
             matches = find_services(knowledge, text, list(parsed.get("entities") or []))
             ok = bool(matches) and matches[0].key == want
             got = matches[0].key if matches else "none"
+        elif name == "detail":
+            # What the detail answer reads (DIET entity, this pipeline's extractor, cues).
+            from bot.dialogue.details import detail_of
+
+            got = detail_of(text, list(parsed.get("entities") or [])) or "none"
+            ok = got == want
         else:
             ok = want in values
             if not ok and name == "office" and knowledge is not None:

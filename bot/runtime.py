@@ -15,6 +15,7 @@ from functools import lru_cache
 from sqlalchemy.engine import Engine
 
 from bot.channels.guard import RateLimiter
+from bot.city import City, city_of
 from bot.config import Settings
 from bot.handoff.policy import HandoffConfig
 from bot.handoff.tickets import Outbox, insert_ticket
@@ -51,6 +52,11 @@ def closures_feed() -> ClosuresFeed:
         ttl=s.closures_ttl_seconds,
         clock=s.now,
     )
+
+
+def city() -> City:
+    """The city profile (KNOWLEDGE_DIR/city.yml), re-read when the file changes."""
+    return city_of(settings().knowledge_dir)
 
 
 def now() -> datetime:

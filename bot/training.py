@@ -192,6 +192,21 @@ def _fill(template: str, term: str, service_id: str | None, office: tuple[str, s
     return out[:1].upper() + out[1:] if out[:1] != "[" else out
 
 
+def _mark_detail(template: str, detail: str, templates: dict[str, Any]) -> str:
+    """The template with its first word of ``detail`` (by the strong detail patterns)
+    annotated as the ``detail`` entity, as in the hand-written data/nlu/details.yml."""
+    lowered = template.lower()
+    spans = []
+    for pattern in templates["detail_patterns"][detail]["strong"]:
+        m = re.search(pattern, lowered)
+        if m and m.end() > m.start() and not set(template[m.start() : m.end()]) & set("{}[]"):
+            spans.append((m.start(), m.end()))
+    if not spans:
+        return template
+    start, end = min(spans)
+    return template[:start] + _entity(template[start:end], "detail", detail) + template[end:]
+
+
 def _plain(example: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", _MARKUP.sub(r"\1", example).lower()).split())
 
@@ -234,7 +249,8 @@ def service_examples(
             options = details.get(DETAILS[j]) or []
             if options:
                 term = terms[(i + k) % len(terms)]
-                add(_fill(options[(i + k) % len(options)], term, s.id, office))
+                template = _mark_detail(options[(i + k) % len(options)], DETAILS[j], templates)
+                add(_fill(template, term, s.id, office))
     default = knowledge.offices.get(DEFAULT_LOCATION_OFFICE)
     office = (
         (default.id, default.name)
@@ -243,7 +259,7 @@ def service_examples(
     )
     for detail in DETAILS:
         for t in templates["follow_up"].get(detail) or []:
-            add(_fill(t, "", None, office))
+            add(_fill(_mark_detail(t, detail, templates), "", None, office))
     story = templates.get("story") or []
     if story:
         for k, example in enumerate(list(out[::STORY_EVERY])):

@@ -15,6 +15,7 @@ class Status(str, enum.Enum):
     """The ``tickets.status`` values (stored as these strings)."""
 
     NEW = "neu"
+    NEW_MESSAGE = "neue_nachricht"  # the citizen wrote again since staff last acted
     IN_PROGRESS = "in_bearbeitung"
     WAITING = "wartet"  # for the citizen
     CLOSED = "erledigt"

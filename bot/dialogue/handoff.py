@@ -206,7 +206,9 @@ def create_ticket(
         return out
     if not stored:
         out.say("utter_handoff_unavailable", reference=ticket.reference)
-    out.say("utter_handoff_created", reference=ticket.reference, office=office.name, due=due_words)
+    out.say(
+        "utter_handoff_created", reference=ticket.reference, office=office.the("acc"), due=due_words
+    )
     out.slots.update(handoff_stage="paused", handoff_reason=req.reason)
     return out
 
@@ -225,7 +227,7 @@ def declined(knowledge: Knowledge, config: HandoffConfig, slots: dict[str, Any])
     out.say(
         "utter_handoff_declined",
         buttons=[payload_button("Doch weitergeben", "request_human")],
-        office=office.name,
+        office=office.the("acc"),
         contact=contact(office),
     )
     return out
@@ -264,7 +266,7 @@ def resume_on_website(
     out.say(
         "utter_case_resumed",
         reference=row.reference,
-        office=office.name if office else "zuständigen Amt",
+        office_at=office.at() if office else "beim zuständigen Amt",
         due=due_in_words(due.astimezone(now.tzinfo), now),
     )
     out.slots.update(handoff_stage="paused", topic="handoff")

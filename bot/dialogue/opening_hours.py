@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot.dialogue import Outcome, entity_values, payload_button
+from bot.dialogue import Outcome, payload_button, resolve
 from bot.knowledge.base import Knowledge, Office
 from bot.knowledge.opening_hours import (
     GERMAN_WEEKDAYS,
@@ -22,29 +22,18 @@ TOPIC = "opening_hours"
 def resolve_office(
     knowledge: Knowledge, text: str, entities: list[dict[str, Any]], slot: str | None
 ) -> tuple[Office | None, str | None, str | None]:
-    """Finds the office a message refers to.
-
-    Order: an entity DIET found (its synonym value is an office id, or the raw text is
-    matched fuzzily), then the whole message, then the office of the previous question.
+    """Finds the office a message refers to (see :func:`bot.dialogue.resolve.resolve_office`).
 
     Returns:
-        ``(office, matched_term, unknown_query)``; ``unknown_query`` is the entity text
-        when the citizen named an office that does not exist.
+        ``(office, matched_term, unknown_query)``; ``unknown_query`` is the name the
+        citizen used when it names an office that does not exist.
     """
-    unknown = None
-    for value in entity_values(entities, "office"):
-        matches = knowledge.find_offices(value, threshold=80)
-        if matches:
-            return knowledge.offices[matches[0].key], matches[0].term, None
-        unknown = value
-    matches = knowledge.find_offices(text)
-    if matches:
-        return knowledge.offices[matches[0].key], matches[0].term, None
-    if unknown:
-        return None, None, unknown
-    if slot and slot in knowledge.offices:
-        return knowledge.offices[slot], None, None
-    return None, None, None
+    ref = resolve.resolve_office(knowledge, text, entities, slot)
+    if ref.office is None:
+        return None, None, ref.unknown
+    matches = knowledge.find_offices(text, threshold=resolve.ACCEPT_SCORE) if text else []
+    term = next((m.term for m in matches if m.key == ref.office.id), None)
+    return ref.office, term, None
 
 
 def schedule_for(knowledge: Knowledge, office: Office) -> OfficeSchedule:
@@ -60,8 +49,8 @@ def schedule_for(knowledge: Knowledge, office: Office) -> OfficeSchedule:
 
 
 def visit_info(office: Office) -> str:
-    """What a visitor needs: appointment, address, phone."""
-    parts = []
+    """What a visitor needs: appointment, address, phone (and the hours note, if any)."""
+    parts = [office.hours_note] if office.hours_note else []
     if office.appointment_required and office.appointment_url:
         parts.append(f"Termin erforderlich: {office.appointment_url}")
     elif office.appointment_url:
@@ -111,20 +100,25 @@ def answer(
     now: datetime,
 ) -> Outcome:
     """Answers an opening-hours question (or a follow-up like "und am Samstag?")."""
-    out = Outcome(slots={"topic": TOPIC})
-    office, term, unknown = resolve_office(knowledge, text, entities, slots.get("office"))
+    out = Outcome(slots={"topic": TOPIC, "detail": None})
+    ref = resolve.resolve_office(knowledge, text, entities, slots.get("office"))
+    office = ref.office
     if office is None:
-        if unknown:
-            buttons = [
-                payload_button(o.name, "inform", office=o.id)
-                for o in knowledge.closest_offices(unknown)
-            ]
-            out.say("utter_office_unknown", buttons=buttons, query=unknown[:80])
+        if ref.unknown:
+            buttons = [payload_button(o.name, "inform", office=o.id) for o in ref.choices]
+            out.say("utter_office_unknown", buttons=buttons, query=ref.unknown[:80])
             out.backlog = text
         else:
             out.say("utter_ask_office")
         return out
+    matches = knowledge.find_offices(text, threshold=resolve.ACCEPT_SCORE) if text else []
+    term = next((m.term for m in matches if m.key == office.id), None)
+    if not ref.exact:
+        out.say("utter_did_you_mean", name=office.name)
     out.slots["office"] = office.id
+    service = knowledge.services.get(slots.get("service") or "")
+    if service is not None and office.id not in (service.office, *service.also_at):
+        out.slots["service"] = None  # a new office replaces the service in focus
     if office.external:
         contact = f", Telefon {office.phone}" if office.phone else ""
         out.say(
@@ -132,7 +126,20 @@ def answer(
             office=office.name,
             note=office.note or "",
             contact=contact,
+            city=knowledge.city,
         )
+        return out
+    if office.opening_hours is None:
+        # Imported hours that could not be converted with certainty: the office's words.
+        if office.hours_text:
+            out.say(
+                "utter_opening_hours_text",
+                office=office.name,
+                hours_text=office.hours_text,
+                visit=visit_info(office),
+            )
+        else:
+            out.say("utter_opening_hours_none", office=office.name, visit=visit_info(office))
         return out
 
     schedule = schedule_for(knowledge, office)

@@ -1,39 +1,33 @@
-"""Responsibility answers: which office handles a concern, and what to bring."""
+"""Responsibility answers: which office handles a concern, and what to bring.
+
+A question about one detail of a service ("Was kostet ein Reisepass?", "Brauche ich
+einen Termin?") is answered by :mod:`bot.dialogue.details`; a follow-up without its
+own service ("Was muss ich mitbringen?") refers to the service in focus (slot
+``service``); a new service in the message replaces the focus.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from bot.dialogue import Outcome, entity_values, payload_button
+from bot.dialogue import Outcome, payload_button
+from bot.dialogue.details import answer_detail, answer_office_detail, detail_of
+from bot.dialogue.resolve import resolve_office, resolve_service, unknown_object
 from bot.knowledge.base import Knowledge, Office, Service
-from bot.knowledge.matching import Match
+from bot.knowledge.matching import Match, words
 
 TOPIC = "responsibility"
 AMBIGUITY_MARGIN = 2.0  # candidates scoring within this of the best one are asked back
 MAX_CHOICES = 4
+MANY_OFFICES = 3  # from this many offices on, the answer asks for the district
+MAX_LISTED = 8  # offices listed for one district
+SHORT_WORDS = 5  # "und das im Bürgerbüro Nord?"
 
 
 def find_services(knowledge: Knowledge, text: str, entities: list[dict[str, Any]]) -> list[Match]:
-    """Candidate services for a message: entities first, then the whole text.
-
-    An entity names a service ("Parkausweis" → Bewohnerparkausweis), but the whole text
-    may name a more specific one ("Parkausweis für meinen Handwerksbetrieb"): when the
-    text's best match is another service and scores higher than the entity's service
-    does on the text, the text's ranking decides.
-    """
-    matches = knowledge.find_services(text) if text.strip() else []
-    for value in entity_values(entities, "service"):
-        if value in knowledge.services:
-            own = next((m.score for m in matches if m.key == value), 0.0)
-            if matches and matches[0].key != value and matches[0].score > own:
-                return matches
-            return [Match(value, 100.0, value)]
-    if not matches:
-        for value in entity_values(entities, "service"):
-            matches = knowledge.find_services(value, threshold=80)
-            if matches:
-                break
-    return matches
+    """Candidate services for a message (see :func:`bot.dialogue.resolve.resolve_service`)."""
+    return resolve_service(knowledge, text, entities).matches
 
 
 def details(knowledge: Knowledge, service: Service, office: Office) -> str:
@@ -62,19 +56,114 @@ def details(knowledge: Knowledge, service: Service, office: Office) -> str:
     return "".join(f"\n• {line}" for line in lines)
 
 
+def offering_offices(knowledge: Knowledge, service: Service) -> list[Office]:
+    """The city's offices that offer ``service``, in data order."""
+    ids = dict.fromkeys([service.office, *service.also_at])
+    return [knowledge.offices[i] for i in ids if i in knowledge.offices]
+
+
+def district_in(text: str, districts: list[str]) -> str | None:
+    """The district a message names ("… in Neukölln"), compared word for word."""
+    said = words(text)
+    if not said:
+        return None
+    for district in sorted(districts, key=len, reverse=True):
+        wanted = words(district)
+        n = len(wanted)
+        if n and any(said[i : i + n] == wanted for i in range(len(said) - n + 1)):
+            return district
+    return None
+
+
+def _today_hours(knowledge: Knowledge, office: Office, now: datetime | None) -> str:
+    from bot.dialogue.opening_hours import schedule_for
+    from bot.knowledge.opening_hours import format_intervals
+
+    if now is None:
+        return ""
+    if office.opening_hours is None:
+        return " – heute: laut Angabe des Amts" if office.hours_text else ""
+    day = schedule_for(knowledge, office).day(now.date())
+    if day.intervals:
+        return f" – heute {format_intervals(day.intervals)} Uhr"
+    return f" – heute geschlossen ({day.closed_reason})"
+
+
+def _many(
+    knowledge: Knowledge,
+    out: Outcome,
+    service: Service,
+    offices: list[Office],
+    text: str,
+    now: datetime | None,
+) -> None:
+    """A service offered at many offices: all of them, by district."""
+    districts = list(dict.fromkeys(o.district for o in offices if o.district))
+    link = next((o.appointment_url for o in offices if o.appointment_url), None)
+    appointment = f"\nTermin: {link}" if link else ""
+    district = district_in(text, districts) if districts else None
+    if district:
+        here = [o for o in offices if o.district == district]
+        lines = "".join(
+            f"\n• {o.name}{_today_hours(knowledge, o, now)} · {o.address}"
+            + (f" · Telefon {o.phone}" if o.phone else "")
+            for o in here[:MAX_LISTED]
+        )
+        more = f"\n(und {len(here) - MAX_LISTED} weitere)" if len(here) > MAX_LISTED else ""
+        out.say(
+            "utter_responsibility_district",
+            service=service.name,
+            district=district,
+            count=str(len(here)),
+            lines=lines + more,
+            appointment=appointment,
+        )
+        return
+    kinds = list(dict.fromkeys(o.category for o in offices if o.category))
+    where = kinds[0] if len(kinds) == 1 else "folgenden Standorten"
+    buttons = [
+        {"title": d, "payload": f"{service.name} in {d}"} for d in districts[: MAX_CHOICES * 3]
+    ]
+    out.say(
+        "utter_responsibility_many" if districts else "utter_responsibility_many_no_district",
+        buttons=buttons,
+        service=service.name,
+        count=str(len(offices)),
+        where=where,
+        appointment=appointment,
+        districts=", ".join(districts),
+        examples=", ".join(o.name for o in offices[:3]),
+    )
+
+
+def _mentioned_office(
+    knowledge: Knowledge, text: str, entities: list[dict[str, Any]]
+) -> Office | None:
+    """An office the message itself names (not the one in focus)."""
+    return resolve_office(knowledge, text, entities, None, use_focus=False).office
+
+
 def answer(
-    knowledge: Knowledge, text: str, entities: list[dict[str, Any]], slots: dict[str, Any]
+    knowledge: Knowledge,
+    text: str,
+    entities: list[dict[str, Any]],
+    slots: dict[str, Any],
+    now: datetime | None = None,
 ) -> Outcome:
-    """Answers "who is responsible for …" from data/knowledge/services.yml."""
+    """Answers "who is responsible for …", or one detail of a service."""
+    detail = detail_of(text, entities) or slots.get("detail")
+    asked_office = _mentioned_office(knowledge, text, entities) if text.strip() else None
+    focus = slots.get("service")
+    # A short follow-up naming only an office ("Und das in Nord?") refers to the focus;
+    # a longer question with an unknown concern must not be answered for the focus.
+    use_focus = bool(detail) or (asked_office is not None and len(words(text)) <= SHORT_WORDS)
+    ref = resolve_service(knowledge, text, entities, focus, use_focus=use_focus)
+    if ref.from_focus and asked_office is not None and not detail:
+        detail = "locations"  # "Und das in Nord?" after a service: is it offered there?
     out = Outcome(slots={"topic": TOPIC})
-    matches = find_services(knowledge, text, entities)
+    matches = ref.matches
     if not matches:
-        if not text.strip() or text.startswith("/"):
-            out.say("utter_ask_service")
-        else:
-            out.say("utter_service_unknown")
-            out.backlog = text
-        return out
+        return _no_service(knowledge, out, text, entities, detail, ref.choices, asked_office, slots)
     best = matches[0].score
     close = [m for m in matches if m.score > best - AMBIGUITY_MARGIN]
     offices = {knowledge.services[m.key].office for m in close}
@@ -86,8 +175,26 @@ def answer(
         out.say("utter_ask_which_service", buttons=buttons)
         return out
     service = knowledge.services[matches[0].key]
+    if not ref.exact:
+        out.say("utter_did_you_mean", name=service.name)
+    if detail:
+        result = answer_detail(knowledge, service, detail, asked_office)
+        out.replies += result.replies
+        out.slots.update(result.slots)
+        return out
+    return _card(knowledge, out, service, text, now)
+
+
+def _card(
+    knowledge: Knowledge,
+    out: Outcome,
+    service: Service,
+    text: str = "",
+    now: datetime | None = None,
+) -> Outcome:
     office = knowledge.offices[service.office]
     out.slots["service"] = service.id
+    out.slots["detail"] = None
     if office.external:
         out.say(
             "utter_responsibility_external",
@@ -95,7 +202,12 @@ def answer(
             office=office.name,
             note=office.note or "",
             details=details(knowledge, service, office),
+            city=knowledge.city,
         )
+        return out
+    offering = offering_offices(knowledge, service)
+    if len(offering) >= MANY_OFFICES:
+        _many(knowledge, out, service, offering, text, now)
         return out
     out.slots["office"] = office.id
     button = payload_button(f"Öffnungszeiten {office.name}", "ask_opening_hours", office=office.id)
@@ -108,4 +220,42 @@ def answer(
     )
     if service.case_specific:
         out.say("utter_responsibility_case_hint")
+    return out
+
+
+def _no_service(
+    knowledge: Knowledge,
+    out: Outcome,
+    text: str,
+    entities: list[dict[str, Any]],
+    detail: str | None,
+    choices: list[Service],
+    asked_office: Office | None,
+    slots: dict[str, Any],
+) -> Outcome:
+    """No service found: an office-level detail, ask back, or say it is unknown."""
+    unknown = unknown_object(knowledge, text, entities) if text.strip() else None
+    if detail and not unknown:
+        office = asked_office or knowledge.offices.get(slots.get("office") or "")
+        result = answer_office_detail(office, detail) if office else None
+        if result is not None:
+            out.replies += result.replies
+            out.slots.update(result.slots)
+            return out
+        out.say("utter_ask_service_for_detail")
+        out.slots["detail"] = detail  # the next message names the service
+        return out
+    if not text.strip() or text.startswith("/"):
+        out.say("utter_ask_service")
+        return out
+    out.say("utter_service_unknown")
+    if choices:
+        out.say(
+            "utter_service_choices",
+            buttons=[
+                payload_button(s.name, "ask_responsibility", service=s.id)
+                for s in choices[:MAX_CHOICES]
+            ],
+        )
+    out.backlog = text
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.dialogue import Outcome, entity_values
+from bot.dialogue import Outcome, entity_values, payload_button
 from bot.knowledge.closures import (
     COMPASS,
     COMPASS_NAMES,
@@ -17,11 +17,13 @@ from bot.knowledge.closures import (
     match_street,
 )
 from bot.knowledge.feed import Snapshot
-from bot.knowledge.matching import words
+from bot.knowledge.matching import closest, words
 from bot.knowledge.when import DEFAULT_STATE, parse_when
 
 TOPIC = "road_closures"
 MAX_ITEMS = 5
+MAX_CHOICES = 3
+STREET_CHOICE_SCORE = 60.0  # WRatio of an unknown street to a street of the feed
 
 
 def stand(snapshot: Snapshot) -> str:
@@ -113,6 +115,8 @@ def answer(
     if found:
         street = found[0][0]
         out.slots["street"] = street
+        if found[0][1] < 100.0:  # a typo: name what was matched
+            out.say("utter_did_you_mean", name=street)
         hits = [c for c in current_and_upcoming(closures, now) if c.street == street]
         if period:
             hits = in_period(hits, *period)
@@ -129,8 +133,15 @@ def answer(
     if asked:
         current = current_and_upcoming(closures, now)
         names = ", ".join(sorted({c.street for c in current})[:8]) or "keine"
+        choices = closest(asked[0], [(c.street, c.street) for c in current], MAX_CHOICES)
+        buttons = [
+            payload_button(m.key, "ask_road_closures", street=m.key)
+            for m in choices
+            if m.score >= STREET_CHOICE_SCORE
+        ]
         out.say(
             "utter_closures_street_unknown",
+            buttons=buttons,
             query=asked[0][:80],
             streets=names,
             stand=stand(snapshot),

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 STATUSES = {  # labels of bot.cases.model.Status
     Status.NEW.value: "neu",
+    Status.NEW_MESSAGE.value: "neue Nachricht",
     Status.IN_PROGRESS.value: "in Bearbeitung",
     Status.WAITING.value: "wartet auf Bürger",
     Status.CLOSED.value: "erledigt",

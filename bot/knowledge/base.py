@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.knowledge.matching import Match, closest, rank, rank_questions, words
+from bot.knowledge.matching import Match, TermIndex, closest, rank, rank_questions, words
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
@@ -32,19 +32,32 @@ OFFICES_SCHEMA: dict[str, Any] = {
             "minItems": 1,
             "items": {
                 "type": "object",
-                "required": ["id", "name", "address", "opening_hours"],
+                "required": ["id", "name", "address"],
+                # opening_hours: exact hours. An import writes hours_text (the office's own
+                # words) instead when it could not convert them with certainty, and
+                # neither when the export has no hours (bot.importers.hours).
                 "additionalProperties": False,
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
                     "name": {"type": "string", "minLength": 2},
+                    "article": {"enum": ["der", "die", "das"]},
                     "aliases": _STR_LIST,
                     "address": {"type": "string"},
                     "phone": {"type": "string"},
                     "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
                     "opening_hours": {"type": "string", "minLength": 3},
+                    "hours_text": {"type": "string", "minLength": 2},
+                    "hours_note": {"type": "string", "minLength": 2},
                     "appointment_url": {"type": "string", "pattern": "^https?://"},
                     "appointment_required": {"type": "boolean"},
                     "main": {"type": "boolean"},
+                    "district": {"type": "string", "minLength": 2},
+                    "authority": {"type": "string"},
+                    "category": {"type": "string"},
+                    "website": {"type": "string", "pattern": "^https?://"},
+                    "accessibility": {"type": "string"},
+                    "payment": {"type": "string"},
+                    "source_id": {"type": "string"},
                 },
             },
         },
@@ -57,6 +70,7 @@ OFFICES_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
                     "name": {"type": "string"},
+                    "article": {"enum": ["der", "die", "das"]},
                     "note": {"type": "string"},
                     "address": {"type": "string"},
                     "phone": {"type": "string"},
@@ -90,6 +104,7 @@ SERVICES_SCHEMA: dict[str, Any] = {
                     "case_specific": {"type": "boolean"},
                     "synonyms": _STR_LIST,
                     "phrases": _STR_LIST,
+                    "source_id": {"type": "string"},
                 },
             },
         }
@@ -164,6 +179,27 @@ class Office:
     appointment_required: bool = False
     external: bool = False
     note: str | None = None
+    hours_text: str | None = None  # the office's own words when not convertible
+    hours_note: str | None = None  # appointment only, telephone hours, …
+    district: str | None = None
+    authority: str | None = None
+    category: str | None = None
+    website: str | None = None
+    accessibility: str | None = None
+    payment: str | None = None
+    article: str | None = None  # der | die | das; guessed from the name when missing
+
+    def the(self, case: str = "nom") -> str:
+        """The name with its article: "das Steueramt" (``case``: nom, acc, dat)."""
+        from bot.knowledge.grammar import with_article
+
+        return with_article(self.name, self.article, case)
+
+    def at(self) -> str:
+        """ "beim Steueramt", "bei der Ausländerbehörde"."""
+        from bot.knowledge.grammar import at_office
+
+        return at_office(self.name, self.article)
 
 
 @dataclass(frozen=True)
@@ -218,6 +254,11 @@ class Knowledge:
     services: dict[str, Service]
     special: list[SpecialEntry] = field(default_factory=list)
     faq: dict[str, FaqEntry] = field(default_factory=dict)
+    _indexes: dict[str, TermIndex] = field(default_factory=dict, repr=False, compare=False)
+
+    # Catalogues with more terms than this are matched through a word index (imported
+    # cities); smaller ones (the demo city) are scanned as before.
+    INDEX_FROM_TERMS = 600
 
     # --- lookups -------------------------------------------------------------------------
     def office(self, office_id: str) -> Office | None:
@@ -248,7 +289,7 @@ class Knowledge:
         """Offices mentioned in ``text`` (fuzzy), best first."""
         if text in self.offices:
             return [Match(text, 100.0, text)]
-        return rank(text, self.office_terms(), threshold=threshold, noise=self._noise())
+        return self._rank("offices", text, threshold)
 
     def closest_offices(self, text: str, limit: int = 3) -> list[Office]:
         """The city's offices whose names come closest to ``text`` ("meinten Sie …")."""
@@ -259,7 +300,16 @@ class Knowledge:
         """Services a citizen's concern refers to (fuzzy), best first."""
         if text in self.services:
             return [Match(text, 100.0, text)]
-        return rank(text, self.service_terms(), threshold=threshold, noise=self._noise())
+        return self._rank("services", text, threshold)
+
+    def _rank(self, kind: str, text: str, threshold: float) -> list[Match]:
+        index = self._indexes.get(kind)
+        if index is None:
+            terms = self.office_terms() if kind == "offices" else self.service_terms()
+            index = self._indexes[kind] = TermIndex(terms)
+        if len(index.terms) < self.INDEX_FROM_TERMS:
+            return rank(text, index.terms, threshold=threshold, noise=self._noise())
+        return index.rank(text, threshold=threshold, noise=self._noise())
 
     def find_faq(self, text: str) -> list[Match]:
         """FAQ entries whose questions come close to ``text``, best first."""
@@ -406,9 +456,18 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             address=o.get("address"),
             phone=o.get("phone"),
             email=o.get("email"),
-            opening_hours=o["opening_hours"],
+            opening_hours=o.get("opening_hours"),
             appointment_url=o.get("appointment_url"),
             appointment_required=bool(o.get("appointment_required", False)),
+            hours_text=o.get("hours_text"),
+            hours_note=o.get("hours_note"),
+            district=o.get("district"),
+            authority=o.get("authority"),
+            category=o.get("category"),
+            website=o.get("website"),
+            accessibility=o.get("accessibility"),
+            payment=o.get("payment"),
+            article=o.get("article"),
         )
     for o in offices_raw.get("external_authorities") or []:
         offices[o["id"]] = Office(
@@ -419,6 +478,7 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             phone=o.get("phone"),
             external=True,
             note=o["note"],
+            article=o.get("article"),
         )
     services = {
         s["id"]: Service(
@@ -476,9 +536,19 @@ def validate_knowledge(directory: Path) -> list[str]:
         return [str(exc)]
     if errors:
         return errors
+    from bot.city import load_city, validate_city
     from bot.knowledge.opening_hours import validate_expression
 
+    errors += validate_city(directory)
+    if not errors and (directory / "city.yml").exists():
+        city = load_city(directory)
+        for key, value in (("city", city.name), ("state", city.state)):
+            if raw[0].get(key) != value:
+                errors.append(f"city.yml: {key} {value!r} differs from offices.yml")
+
     for o in raw[0]["offices"]:
+        if "opening_hours" not in o:
+            continue
         problem = validate_expression(o["opening_hours"])
         if problem:
             errors.append(f"offices.yml: {o['id']}: opening_hours: {problem}")

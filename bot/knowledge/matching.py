@@ -240,3 +240,53 @@ def rank_questions(
         if score >= threshold and (key not in best or score > best[key].score):
             best[key] = Match(key, score, question)
     return sorted(best.values(), key=lambda m: -m.score)
+
+
+class TermIndex:
+    """An inverted index over the words of many terms, so that a question is scored
+    against the few terms that can match instead of every term (imported catalogues have
+    thousands).
+
+    A term is a candidate when one of its words can score in :func:`_word_score` against
+    a word of the message: the same word, a word of the message that starts or ends with
+    it (compounds), or a typo of similar length (rapidfuzz over the vocabulary). Scores
+    are then computed by :func:`rank` exactly as without the index; only terms that
+    could reach the threshold solely through a whole-window comparison with no word in
+    common at all are not found (misspelt phrases of short words).
+    """
+
+    TYPO_CUTOFF = 70.0
+
+    def __init__(self, terms: Iterable[tuple[str, str]]) -> None:
+        self.terms: list[tuple[str, str]] = list(terms)
+        self._by_word: dict[str, list[int]] = {}
+        for i, (_key, term) in enumerate(self.terms):
+            for w in set(words(term)):
+                self._by_word.setdefault(w, []).append(i)
+        self._vocab = list(self._by_word)
+
+    def candidates(self, message: str) -> list[tuple[str, str]]:
+        """The terms that share a (possibly compound or misspelt) word with ``message``."""
+        from rapidfuzz import process
+
+        found: set[int] = set()
+        for m in set(words(message)):
+            hits = {m} if m in self._by_word else set()
+            for n in range(4, len(m)):
+                for part in (m[:n], m[-n:]):
+                    if part in self._by_word:
+                        hits.add(part)
+            if len(m) >= 3:
+                for word, _score, _ in process.extract(
+                    m, self._vocab, scorer=fuzz.ratio, score_cutoff=self.TYPO_CUTOFF, limit=None
+                ):
+                    hits.add(word)
+            for w in hits:
+                found.update(self._by_word[w])
+        return [self.terms[i] for i in sorted(found)]
+
+    def rank(
+        self, message: str, *, threshold: float = 85.0, noise: frozenset[str] = frozenset()
+    ) -> list[Match]:
+        """:func:`rank` over the candidate terms only."""
+        return rank(message, self.candidates(message), threshold=threshold, noise=noise)

@@ -8,8 +8,10 @@ pattern needs no retraining). Values: ``fee``, ``documents``, ``appointment``, `
 pattern of any detail matched, so "Brauche ich für X einen Termin?" is about the
 appointment alone.
 
-Rule-based rather than learned by DIET: the value must be one of six exact keys, which a
-DIET span ("Wie viel kostet") would only give for wordings seen in training.
+DIET also learns the entity from the hand-written examples of ``data/nlu/details.yml``;
+when it tagged a detail with one of the dialogue's values, this component adds nothing.
+Otherwise it adds its own: the value must be one of the exact keys, which a DIET span
+("Wie viel kostet") gives only for wordings seen in training.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 ENTITY = "detail"
+# The values the dialogue answers (bot.dialogue.details, domain/details.yml); the
+# patterns cover six of them.
+DETAILS = (
+    "fee", "documents", "appointment", "online", "deadline", "locations", "address", "duration",
+)
 _PAYLOAD = re.compile(r"^/\w+")
 
 Patterns = dict[str, tuple[list[re.Pattern[str]], list[re.Pattern[str]]]]
@@ -104,6 +111,11 @@ class DetailExtractor(GraphComponent):
             if not text or _PAYLOAD.match(text):
                 continue
             entities = list(message.get(ENTITIES) or [])
+            if any(
+                e.get("entity") == ENTITY and e.get("value") in DETAILS for e in entities
+            ):
+                # DIET already tagged a detail (data/nlu/details.yml): that one stands.
+                continue
             for detail, start, end in find_details(text, self.patterns):
                 entities.append(
                     {

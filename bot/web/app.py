@@ -15,6 +15,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from bot.channels.guard import RateLimiter
+from bot.city import load_city
 from bot.config import Settings
 from bot.handoff.policy import HandoffConfig
 from bot.knowledge.base import KnowledgeCache
@@ -60,6 +61,8 @@ def create_app(
     app.ctx.settings = settings
     app.ctx.disable_jobs = disable_jobs
     app.ctx.templates = templates()
+    # Every page names the city of KNOWLEDGE_DIR (city.yml), not the demo city.
+    app.ctx.templates.globals["city"] = load_city(settings.knowledge_dir)
     app.ctx.bot_api_token = settings.bot_api_token or os.environ.get("BOT_API_TOKEN", "")
     app.ctx.handoff_api_token = settings.handoff_api_token or os.environ.get(
         "HANDOFF_API_TOKEN", ""

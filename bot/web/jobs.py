@@ -56,11 +56,22 @@ class SmtpSettings:
         return cls(
             host=host,
             port=int(os.environ.get("SMTP_PORT") or 25),
-            sender=os.environ.get("SMTP_FROM") or "buergerservice@musterstadt.de",
+            sender=os.environ.get("SMTP_FROM") or _default_sender(),
             user=os.environ.get("SMTP_USER", ""),
             password=os.environ.get("SMTP_PASSWORD", ""),
             starttls=os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
         )
+
+
+def _default_sender() -> str:
+    """buergerservice@ the city's first public e-mail domain (city.yml)."""
+    from bot import runtime
+
+    try:
+        domains = runtime.city().public_email_domains
+    except Exception:
+        domains = ()
+    return f"buergerservice@{domains[0]}" if domains else "buergerservice@localhost"
 
 
 def send_mail(smtp: SmtpSettings, to: list[str], subject: str, body: str) -> None:

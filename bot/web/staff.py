@@ -17,9 +17,10 @@ import sqlalchemy as sa
 import yaml
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, redirect
+from sanic.response import json as json_response
 
 from bot.cases import access
-from bot.cases.model import CLOSED, Status, is_open, is_overdue, open_clause
+from bot.cases.model import CLOSED, Status, is_open, is_overdue
 from bot.channels.guard import secret_bytes as _b
 from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
@@ -27,7 +28,10 @@ from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
 from bot.store import audit_log, sessions, ticket_messages, tickets, users
 from bot.timeutil import as_utc, utcnow
+from bot.web import inbox_live
 from bot.web.auth import User, verify_user
+from bot.web.inbox_query import UNASSIGNED, InboxQuery, Labels
+from bot.web.inbox_query import run as run_inbox_query
 from bot.web.rasa_client import RasaError
 
 logger = logging.getLogger(__name__)
@@ -150,6 +154,25 @@ def with_ticket(handler: Handler) -> Handler:
         user = request.ctx.user
         if not access.may_reach(user, row.office, _known_offices(request)):
             return await deny(request, reference)
+        return await handler(request, reference, row)
+
+    return wrapper
+
+
+def open_ticket(handler: Handler) -> Handler:
+    """Refuses changes to a closed ticket (409) until it is reopened; after ``with_ticket``."""
+
+    @wraps(handler)
+    async def wrapper(request: Request, reference: str, row: Any) -> HTTPResponse:
+        if row.status == "erledigt":
+            return render(
+                request,
+                "staff_error.html",
+                status=409,
+                message="Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn "
+                "bitte zuerst wieder.",
+                reference=reference,
+            )
         return await handler(request, reference, row)
 
     return wrapper
@@ -303,7 +326,9 @@ async def logout(request: Request) -> HTTPResponse:
 # --- inbox ------------------------------------------------------------------------------
 
 
-def _ticket_view(row: Any, now: datetime, offices: dict[str, str]) -> dict[str, Any]:
+def _ticket_view(
+    row: Any, now: datetime, offices: dict[str, str], labels: Labels | None = None
+) -> dict[str, Any]:
     d = dict(row._mapping)
     created = as_utc(d["created_at"])
     due = as_utc(d["due_at"])
@@ -314,7 +339,39 @@ def _ticket_view(row: Any, now: datetime, offices: dict[str, str]) -> dict[str, 
     d["office_name"] = offices.get(d["office"] or "", d["office"] or "–")
     d["status_label"] = STATUSES.get(d["status"], d["status"])
     d["reason_label"] = REASON_LABELS.get(d["reason"], d["reason"])
+    d["closed"] = not is_open(d["status"])
+    if d["closed"] and d.get("close_reason") and d["close_reason"] != "erledigt":
+        # one label: "erledigt – keine Rückmeldung", never "erledigt (erledigt)"
+        reason = str(d["close_reason"])
+        d["status_label"] += " – " + CLOSE_REASONS.get(reason, reason)
+    if labels is not None:
+        d["channel_label"] = labels.channel(d["channel"])
+        d["urgent"] = d["reason"] in labels.urgent_reasons
+    else:
+        d["channel_label"], d["urgent"] = d["channel"], False
     return d
+
+
+def _labels(request: Request) -> Labels:
+    """Channel names and urgent reasons (data/knowledge/inbox.yml), read once per app."""
+    labels = getattr(request.app.ctx, "inbox_labels", None)
+    if labels is None:
+        labels = request.app.ctx.inbox_labels = Labels.load(
+            request.app.ctx.settings.knowledge_dir / "inbox.yml"
+        )
+    return labels
+
+
+def _scope(request: Request) -> Any:
+    """Which tickets the user may see, as a WHERE clause (None: all); bot.cases.access."""
+    return access.scope(request.ctx.user, _known_offices(request))
+
+
+def _anchors(request: Request) -> dict[tuple[str, str], int]:
+    anchors = getattr(request.app.ctx, "inbox_anchors", None)
+    if anchors is None:
+        anchors = request.app.ctx.inbox_anchors = {}
+    return anchors
 
 
 def _age(delta: timedelta) -> str:
@@ -334,48 +391,96 @@ def _local(value: datetime | None) -> str:
     return f"{value.astimezone(TIMEZONE):%d.%m.%Y %H:%M}"
 
 
+def _inbox_data(request: Request) -> dict[str, Any]:
+    """The inbox page's tickets (one page of the query) with live state; runs in a thread."""
+    user = request.ctx.user
+    query = InboxQuery.from_args(request.args)
+    labels = _labels(request)
+    engine = request.app.ctx.engine
+    rows, total = run_inbox_query(
+        engine,
+        query,
+        username=user.username,
+        statuses=STATUSES,
+        urgent_reasons=labels.urgent_reasons,
+        scope=_scope(request),
+    )
+    states = inbox_live.sync(
+        engine,
+        getattr(request.app.ctx, "tracker_engine", None),
+        rows,
+        user.username,
+        _anchors(request),
+    )
+    knowledge = request.app.ctx.knowledge()
+    offices = {o.id: o.name for o in knowledge.city_offices()}
+    now = _now(request)
+    views = []
+    for r in rows:
+        d = _ticket_view(r, now, offices, labels)
+        state = states.get(d["reference"])
+        if state is not None and state.moved:
+            d["status"] = "neue_nachricht"
+            d["status_label"] = STATUSES["neue_nachricht"]
+        d["unread"] = bool(state and state.unread)
+        views.append(d)
+    unread_total = sum(1 for v in views if v["unread"])
+    pages = max(1, -(-total // 25))
+    return {
+        "tickets": views,
+        "total": total,
+        "pages": pages,
+        "query": query,
+        "offices": offices,
+        "channels": labels.channels,
+        "staff_names": _staff_names(
+            engine, user.office if user.role == "staff" else None, _known_offices(request)
+        ),
+        "unread": unread_total,
+        "unassigned": UNASSIGNED,
+    }
+
+
 @bp.get("/")
 @login_required
 async def inbox(request: Request) -> HTTPResponse:
-    """Tickets with status, reason, channel, office, age, due; filters."""
-    args = request.args
+    """Tickets: search, filters, sortable columns, paging; live updates by staff.js."""
     user = request.ctx.user
     if not access.sees_cases(user):
         return redirect("/staff/backlog/")  # trainers see no case
-    status = args.get("status") or "offen"
-    office = args.get("office")
-    known = _known_offices(request)
-    if office and not access.may_reach(user, office, known):
+    office = request.args.get("office")
+    if office and not access.may_reach(user, office, _known_offices(request)):
         return await deny(request, f"office:{office[:60]}")
-    reason = args.get("reason") or ""
-    knowledge = request.app.ctx.knowledge()
-    offices = {o.id: o.name for o in knowledge.city_offices()}
-    allowed = access.scope(user, known)
-
-    def _load() -> list[Any]:
-        q = sa.select(tickets).order_by(tickets.c.due_at)
-        if allowed is not None:
-            q = q.where(allowed)
-        if status == "offen":
-            q = q.where(open_clause())
-        elif status in STATUSES:
-            q = q.where(tickets.c.status == status)
-        if office:
-            q = q.where(tickets.c.office == office)
-        if reason:
-            q = q.where(tickets.c.reason == reason)
-        with request.app.ctx.engine.connect() as conn:
-            return list(conn.execute(q.limit(500)))
-
-    now = _now(request)
-    rows = [_ticket_view(r, now, offices) for r in await asyncio.to_thread(_load)]
+    data = await asyncio.to_thread(_inbox_data, request)
+    q = data["query"]
     return render(
         request,
         "staff_inbox.html",
-        tickets=rows,
-        offices=offices,
-        filters={"status": status, "office": office or "", "reason": reason},
+        filters={"status": q.status, "office": q.office, "reason": q.reason},
         local=_local,
+        **data,
+    )
+
+
+@bp.get("/inbox.json")
+@login_required
+async def inbox_json(request: Request) -> HTTPResponse:
+    """The same query as the page, for live updates: the rendered rows, counts and the
+    references with unread citizen messages (polled by staff.js)."""
+    data = await asyncio.to_thread(_inbox_data, request)
+    tpl = request.app.ctx.templates.get_template("staff_inbox_rows.html")
+    rows_html = tpl.render(
+        tickets=data["tickets"], local=_local, query=data["query"], user=request.ctx.user
+    )
+    return json_response(
+        {
+            "total": data["total"],
+            "unread": data["unread"],
+            "unread_references": [t["reference"] for t in data["tickets"] if t["unread"]],
+            "references": [t["reference"] for t in data["tickets"]],
+            "rows_html": rows_html,
+        },
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -401,6 +506,8 @@ def _canned(request: Request, ticket: dict[str, Any]) -> list[dict[str, str]]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     values = {
         "office": office.name if office else "Bürgerbüro",
+        "office_acc": office.the("acc") if office else "das Bürgerbüro",
+        "office_at": office.at() if office else "beim Bürgerbüro",
         "phone": (office.phone if office else None) or "",
         "email": (office.email if office else None) or "",
         "appointment_url": (office.appointment_url if office else None) or "",
@@ -443,7 +550,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
     engine = request.app.ctx.engine
     knowledge = request.app.ctx.knowledge()
     offices = {o.id: o.name for o in knowledge.city_offices()}
-    ticket = _ticket_view(row, _now(request), offices)
+    ticket = _ticket_view(row, _now(request), offices, _labels(request))
     try:
         events = await request.app.ctx.rasa.tracker_events(ticket["sender_id"])
         conversation = _conversation(events, bool(ticket["redacted"]))
@@ -466,6 +573,9 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
     staff_names = await asyncio.to_thread(
         _staff_names, engine, ticket["office"], _known_offices(request)
     )
+    others = await asyncio.to_thread(
+        inbox_live.viewers, engine, reference, request.ctx.user.username
+    )
     await asyncio.to_thread(audit, engine, request.ctx.user.username, "view", reference)
     return render(
         request,
@@ -478,6 +588,8 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         offices=offices,
         staff_names=staff_names,
         triggers=json.loads(ticket["triggers"] or "[]"),
+        others=others,
+        held_by_other=bool(ticket["assignee"]) and ticket["assignee"] != request.ctx.user.username,
         window=window,
         local=_local,
         notice=request.args.get("ok"),
@@ -527,6 +639,7 @@ def _back(reference: str, ok: str = "", error: str = "") -> HTTPResponse:
 @bp.post("/tickets/<reference>/reply")
 @login_required
 @with_ticket
+@open_ticket
 async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Delivers a staff reply into the citizen's conversation."""
     engine = request.app.ctx.engine
@@ -569,6 +682,7 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
 @bp.post("/tickets/<reference>/note")
 @login_required
 @with_ticket
+@open_ticket
 async def note(request: Request, reference: str, row: Any) -> HTTPResponse:
     """An internal note (never shown to the citizen)."""
     engine = request.app.ctx.engine
@@ -585,6 +699,7 @@ async def note(request: Request, reference: str, row: Any) -> HTTPResponse:
 @bp.post("/tickets/<reference>/update")
 @login_required
 @with_ticket
+@open_ticket
 async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Assign, forward to another office, change status."""
     engine = request.app.ctx.engine
@@ -618,6 +733,7 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
 @bp.post("/tickets/<reference>/handback")
 @login_required
 @with_ticket
+@open_ticket
 async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Gives the conversation back to the assistant."""
     engine = request.app.ctx.engine
@@ -643,6 +759,7 @@ async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
 @bp.post("/tickets/<reference>/close")
 @login_required
 @with_ticket
+@open_ticket
 async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Closes the ticket with a reason."""
     engine = request.app.ctx.engine
@@ -654,3 +771,61 @@ async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     )
     await asyncio.to_thread(audit, engine, request.ctx.user.username, "close", reference, reason)
     return _back(reference, ok="Vorgang abgeschlossen.")
+
+
+@bp.post("/tickets/<reference>/reopen")
+@login_required
+@with_ticket
+async def reopen(request: Request, reference: str, row: Any) -> HTTPResponse:
+    """Reopens a closed ticket ("in Bearbeitung", assigned to whoever reopens it)."""
+    engine = request.app.ctx.engine
+    if row.status != "erledigt":
+        return _back(reference, error="Der Vorgang ist nicht abgeschlossen.")
+    user = request.ctx.user
+    await asyncio.to_thread(
+        _update,
+        engine,
+        row.id,
+        status="in_bearbeitung",
+        closed_at=None,
+        close_reason=None,
+        assignee=user.username,
+    )
+    await asyncio.to_thread(
+        audit, engine, user.username, "reopen", reference, f"was {row.close_reason or ''}"
+    )
+    return _back(reference, ok="Vorgang wieder geöffnet.")
+
+
+@bp.post("/tickets/<reference>/claim")
+@login_required
+@with_ticket
+@open_ticket
+async def claim(request: Request, reference: str, row: Any) -> HTTPResponse:
+    """The caseworker takes the case ("Übernehmen"); others then see who holds it."""
+    engine = request.app.ctx.engine
+    user = request.ctx.user
+    if row.assignee == user.username:
+        return _back(reference, ok="Sie bearbeiten diesen Vorgang bereits.")
+    values: dict[str, Any] = {"assignee": user.username}
+    if row.status == "neu":
+        values["status"] = "in_bearbeitung"
+    await asyncio.to_thread(_update, engine, row.id, **values)
+    await asyncio.to_thread(
+        audit, engine, user.username, "claim", reference, f"from {row.assignee or '-'}"
+    )
+    return _back(reference, ok="Sie bearbeiten diesen Vorgang jetzt.")
+
+
+@bp.get("/tickets/<reference>/presence.json")
+@login_required
+@with_ticket
+async def presence(request: Request, reference: str, row: Any) -> HTTPResponse:
+    """Who else has the case open and who holds it (polled by the case page)."""
+    others = await asyncio.to_thread(
+        inbox_live.viewers, request.app.ctx.engine, reference, request.ctx.user.username
+    )
+    return json_response(
+        {"others": others, "assignee": row.assignee, "status": row.status},
+        headers={"Cache-Control": "no-store"},
+    )

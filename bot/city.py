@@ -1,0 +1,149 @@
+"""The city profile: everything city-specific that is not an office or a service.
+
+``KNOWLEDGE_DIR/city.yml`` holds the city's name, the state for public holidays, the time
+zone, the general contact (office, phone, e-mail, website), the city's public phone
+prefixes and e-mail domains (numbers and addresses that are never a citizen's personal
+data), the prefix of case references, and the appointment and website base URLs. A
+second city is a second knowledge directory; ``python -m bot.cli import`` writes one.
+
+Without a ``city.yml`` the name, state and time zone come from ``offices.yml``, so older
+knowledge directories keep working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+CITY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "state"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 2},
+        "state": {"type": "string", "minLength": 2, "maxLength": 2},
+        "timezone": {"type": "string"},
+        "contact": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "office": {"type": "string"},
+                "address": {"type": "string"},
+                "phone": {"type": "string"},
+                "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+                "website": {"type": "string", "pattern": "^https?://"},
+            },
+        },
+        "public_phone_prefixes": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9]+$"},
+        },
+        "public_email_domains": {"type": "array", "items": {"type": "string", "minLength": 3}},
+        "case_reference_prefix": {"type": "string", "pattern": "^[A-Z]{0,4}$"},
+        "appointment_base_url": {"type": "string", "pattern": "^(https?://.*)?$"},
+        "website_base_url": {"type": "string", "pattern": "^(https?://.*)?$"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class City:
+    """The profile of one city (see the module docstring)."""
+
+    name: str
+    state: str
+    timezone: str = "Europe/Berlin"
+    contact_office: str = ""
+    contact_address: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    contact_website: str = ""
+    public_phone_prefixes: tuple[str, ...] = ()
+    public_email_domains: tuple[str, ...] = ()
+    case_reference_prefix: str = ""
+    appointment_base_url: str = ""
+    website_base_url: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def slots(self) -> dict[str, str]:
+        """The values domain responses use (``{city}``, ``{city_phone}``, …)."""
+        return {
+            "city": self.name,
+            "city_office": self.contact_office or "Bürgerservice",
+            "city_phone": self.contact_phone,
+            "city_email": self.contact_email,
+            "city_website": self.contact_website or self.website_base_url,
+        }
+
+
+class CityError(ValueError):
+    """``city.yml`` is invalid; the message names the problem."""
+
+
+def validate_city(directory: Path) -> list[str]:
+    """Problems of ``city.yml`` (none when the file is absent or valid)."""
+    path = directory / "city.yml"
+    if not path.exists():
+        return []
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        return [f"city.yml: not valid YAML: {exc}"]
+    validator = jsonschema.Draft7Validator(CITY_SCHEMA)
+    return [
+        f"city.yml: {'/'.join(str(p) for p in e.path) or '(top level)'}: {e.message}"
+        for e in validator.iter_errors(raw)
+    ]
+
+
+def load_city(directory: Path) -> City:
+    """The profile from ``city.yml``, or from ``offices.yml`` when there is none.
+
+    Raises:
+        CityError: the file is invalid.
+    """
+    path = directory / "city.yml"
+    if not path.exists():
+        offices = yaml.safe_load((directory / "offices.yml").read_text(encoding="utf-8")) or {}
+        return City(
+            name=str(offices.get("city") or "Stadt"),
+            state=str(offices.get("state") or "NW"),
+            timezone=str(offices.get("timezone") or "Europe/Berlin"),
+        )
+    problems = validate_city(directory)
+    if problems:
+        raise CityError("; ".join(problems))
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    contact = raw.get("contact") or {}
+    return City(
+        name=raw["name"],
+        state=raw["state"],
+        timezone=raw.get("timezone") or "Europe/Berlin",
+        contact_office=contact.get("office", ""),
+        contact_address=contact.get("address", ""),
+        contact_phone=contact.get("phone", ""),
+        contact_email=contact.get("email", ""),
+        contact_website=contact.get("website", ""),
+        public_phone_prefixes=tuple(raw.get("public_phone_prefixes") or ()),
+        public_email_domains=tuple(raw.get("public_email_domains") or ()),
+        case_reference_prefix=raw.get("case_reference_prefix") or "",
+        appointment_base_url=raw.get("appointment_base_url") or "",
+        website_base_url=raw.get("website_base_url") or "",
+    )
+
+
+@lru_cache(maxsize=8)
+def _cached(directory: str, mtime: float) -> City:
+    return load_city(Path(directory))
+
+
+def city_of(directory: Path) -> City:
+    """:func:`load_city`, cached until ``city.yml`` changes."""
+    path = directory / "city.yml"
+    mtime = path.stat().st_mtime if path.exists() else 0.0
+    return _cached(str(directory), mtime)

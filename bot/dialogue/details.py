@@ -1,0 +1,222 @@
+"""One detail of a service, answered first: fee, documents, appointment, online, deadline.
+
+"Was kostet ein Reisepass?", "Was muss ich mitbringen?", "Brauche ich einen Termin?",
+"Geht das online?", "Bis wann muss ich mich ummelden?", "Geht das auch in Nord?": the
+answer is that detail in one or two lines with the office, and the full card is one
+button away. Where the data has no such detail, the reply says so and names who knows.
+
+Which detail is asked comes from the NLU entity ``detail`` (values :data:`DETAILS`) or,
+when DIET did not tag one, from the cue words below (folded: "ae" for "ä").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.dialogue import Outcome, entity_values, payload_button
+from bot.knowledge.base import Knowledge, Office, Service
+
+DETAILS = (
+    "fee",
+    "documents",
+    "appointment",
+    "online",
+    "deadline",
+    "locations",
+    "address",
+    "duration",
+)
+"""Values of the ``detail`` entity (domain/details.yml)."""
+
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+# First match wins: "Brauche ich einen Termin?" is about the appointment, although
+# "brauche ich" alone would ask for the documents.
+_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("appointment", r"\btermin\w*|\bohne (?:anmeldung|voranmeldung)\b|\beinfach vorbei\w*"),
+        ("online", r"\bonline\b|\binternet\b|\bdigital\w*|\bvon zu ?hause\b|\belektronisch\w*"),
+        (
+            "duration",
+            r"\bwie lange dauert\b|\bdauer\w*\b|\bbearbeitungszeit\w*"
+            r"|\bwann (?:ist|wird) \w+ fertig",
+        ),
+        (
+            "deadline",
+            r"\bfrist\w*|\bbis wann (?:muss|sollte|soll|kann)\b|\bspaetestens\b"
+            r"|\bwie ?viel zeit\b|\bwie lange habe ich\b",
+        ),
+        (
+            "fee",
+            r"\bkoste\w*|\bgebuehr\w*|\bpreis\w*|\bteuer\w*|\bwie ?viel (?:geld|zahl|muss ich zahl)"
+            r"|\bwie hoch\b|\bkostenlos\b|\bgratis\b|\bumsonst\b",
+        ),
+        (
+            "documents",
+            r"\bmitbring\w*|\bmitnehm\w*|\bunterlage\w*|\bdokument\w*|\bnachweis\w*|\bvorleg\w*"
+            r"|\bwas (?:brauch|benoetig)\w* (?:ich|man|wir)\b",
+        ),
+        (
+            "locations",
+            r"\bauch (?:in|im|bei|beim|an|am)\b|\bwoanders\b|\banderswo\b|\bwo noch\b"
+            r"|\bstandort\w*|\bfiliale\w*|\bgeht das auch\b|\bnur (?:im|in|bei|beim)\b",
+        ),
+        (
+            "address",
+            r"\bwo (?:ist|sind|befindet|liegt|finde ich) (?:das|die|der|den|es|sie)?\b"
+            r"|\badresse\b|\banschrift\b|\bwie komme ich\b|\bwo genau\b",
+        ),
+    )
+)
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower().translate(_FOLD)).split())
+
+
+def detail_of(text: str, entities: list[dict[str, Any]]) -> str | None:
+    """The detail a message asks for, or None (a general question about the service)."""
+    for value in entity_values(entities, "detail"):
+        if value in DETAILS:
+            return value
+    folded = _fold(text)
+    for name, pattern in _CUES:
+        if pattern.search(folded):
+            return name
+    return None
+
+
+def _card_button(service: Service) -> dict[str, str]:
+    return payload_button(
+        f"Alle Angaben zu „{service.name}“", "ask_responsibility", service=service.id
+    )
+
+
+def contact(office: Office) -> str:
+    """ "Telefon …, E-Mail …" (or the address) of an office."""
+    parts = [f"Telefon {office.phone}" if office.phone else "", office.email or ""]
+    return ", ".join(p for p in parts if p) or office.address or office.name
+
+
+def places(knowledge: Knowledge, service: Service) -> list[Office]:
+    """The offices where a service can be done: the responsible one first."""
+    ids = [service.office, *service.also_at]
+    return [knowledge.offices[i] for i in ids if i in knowledge.offices]
+
+
+def answer_detail(
+    knowledge: Knowledge, service: Service, detail: str, asked: Office | None = None
+) -> Outcome:
+    """The detail of a service in one or two lines, with the office; the card as a button.
+
+    Args:
+        knowledge: the city's data.
+        service: the service in question.
+        detail: one of :data:`DETAILS`.
+        asked: an office the citizen named ("Geht das auch in Nord?"), for ``locations``.
+    """
+    office = knowledge.offices[service.office]
+    out = Outcome(slots={"topic": "responsibility", "service": service.id, "detail": None})
+    if not office.external:
+        out.slots["office"] = office.id
+    buttons = [_card_button(service)]
+    common = {"service": service.name, "office": office.name, "contact": contact(office)}
+
+    def say(response: str, **variables: str) -> Outcome:
+        out.say(response, buttons=buttons, **{**common, **variables})
+        return out
+
+    if detail == "fee":
+        return (
+            say("utter_detail_fee", fee=service.fee)
+            if service.fee
+            else say("utter_detail_fee_none")
+        )
+    if detail == "documents":
+        if service.documents:
+            return say("utter_detail_documents", documents=", ".join(service.documents))
+        return say("utter_detail_documents_none")
+    if detail == "online":
+        if service.online:
+            return say("utter_detail_online", url=service.online)
+        return say("utter_detail_online_none")
+    if detail == "deadline":
+        if service.deadline:
+            return say("utter_detail_deadline", deadline=service.deadline)
+        return say("utter_detail_deadline_none")
+    if detail == "duration":
+        return say("utter_detail_duration_none")
+    if detail == "appointment":
+        if office.external:
+            return say("utter_detail_appointment_unknown")
+        return _appointment(out, office, buttons, common)
+    if detail == "address":
+        return _address(out, office, buttons)
+    # locations
+    where = places(knowledge, service)
+    names = ", ".join(o.name for o in where)
+    if asked is not None:
+        if asked in where:
+            out.slots["office"] = asked.id
+            return say(
+                "utter_detail_locations_yes",
+                asked=asked.name,
+                address=asked.address or "",
+            )
+        return say("utter_detail_locations_no", asked=asked.name, places=names)
+    return say("utter_detail_locations", places=names)
+
+
+def _appointment(
+    out: Outcome, office: Office, buttons: list[dict[str, str]], common: dict[str, str]
+) -> Outcome:
+    if office.appointment_required and office.appointment_url:
+        out.say("utter_detail_appointment_required", buttons, url=office.appointment_url, **common)
+    elif office.appointment_url:
+        out.say("utter_detail_appointment_optional", buttons, url=office.appointment_url, **common)
+    else:
+        out.say("utter_detail_appointment_walk_in", buttons, address=office.address or "", **common)
+    return out
+
+
+def _address(out: Outcome, office: Office, buttons: list[dict[str, str]]) -> Outcome:
+    if office.address:
+        phone = f" Telefon: {office.phone}" if office.phone else ""
+        out.say(
+            "utter_detail_address", buttons, office=office.name, address=office.address, phone=phone
+        )
+    else:
+        out.say("utter_detail_address_none", buttons, office=office.name, contact=contact(office))
+    return out
+
+
+def answer_office_detail(office: Office, detail: str) -> Outcome | None:
+    """A detail that an office alone answers (appointment, address); None for the others."""
+    out = Outcome(slots={"office": office.id, "detail": None})
+    buttons = [
+        payload_button(f"Öffnungszeiten {office.name}", "ask_opening_hours", office=office.id)
+    ]
+    if detail == "address":
+        return _address(out, office, buttons)
+    if detail == "appointment" and not office.external:
+        common = {"office": office.name, "contact": contact(office)}
+        if office.appointment_required and office.appointment_url:
+            out.say(
+                "utter_detail_office_appointment_required",
+                buttons,
+                url=office.appointment_url,
+                **common,
+            )
+        elif office.appointment_url:
+            out.say(
+                "utter_detail_office_appointment_optional",
+                buttons,
+                url=office.appointment_url,
+                **common,
+            )
+        else:
+            out.say("utter_detail_office_appointment_walk_in", buttons, **common)
+        return out
+    return None
