@@ -32,7 +32,14 @@ ENTITY = "detail"
 # The values the dialogue answers (bot.dialogue.details, domain/details.yml); the
 # patterns cover six of them.
 DETAILS = (
-    "fee", "documents", "appointment", "online", "deadline", "locations", "address", "duration",
+    "fee",
+    "documents",
+    "appointment",
+    "online",
+    "deadline",
+    "locations",
+    "address",
+    "duration",
 )
 _PAYLOAD = re.compile(r"^/\w+")
 
@@ -111,9 +118,7 @@ class DetailExtractor(GraphComponent):
             if not text or _PAYLOAD.match(text):
                 continue
             entities = list(message.get(ENTITIES) or [])
-            if any(
-                e.get("entity") == ENTITY and e.get("value") in DETAILS for e in entities
-            ):
+            if any(e.get("entity") == ENTITY and e.get("value") in DETAILS for e in entities):
                 # DIET already tagged a detail (data/nlu/details.yml): that one stands.
                 continue
             for detail, start, end in find_details(text, self.patterns):
