@@ -1,8 +1,10 @@
 """The project's own data checks (``make validate``), beside ``rasa data validate``.
 
-- knowledge: schema, OSM opening_hours expressions, every referenced office exists,
-  no alias naming two offices, no synonym naming two services;
-- NLU: no example twice or in two intents; no held-out example in the training data;
+- knowledge: schema (also of nlu_templates.yml), OSM opening_hours expressions, every
+  referenced office exists, no alias naming two offices, no synonym or phrase naming two
+  services;
+- NLU: no example twice or in two intents; no held-out example and no message of the
+  citizen test set (tests/nlu/citizens/) in the training data;
 - responses: every ``utter_*`` that rules, stories or Python code use exists in domain/.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.knowledge.base import validate_knowledge
+from bot.knowledge.base import KnowledgeError, validate_knowledge
 
 _ENTITY = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 _PUNCT = re.compile(r"[^\w\s]")
@@ -66,6 +68,14 @@ def check_nlu(root: Path) -> list[str]:
             errors.append(
                 f"tests/nlu/{file}: held-out example {example!r} ({intent}) is in training"
             )
+    for f in sorted((heldout_dir / "citizens").glob("*.yml")):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        for item in doc.get("messages") or []:
+            if normalise_example(str(item.get("text", ""))) in seen:
+                errors.append(
+                    f"tests/nlu/citizens/{f.name}: citizen message {item.get('text')!r} "
+                    "is in training"
+                )
     return errors
 
 
@@ -98,11 +108,11 @@ def check_responses(root: Path) -> list[str]:
 
 
 def check_synonyms(root: Path) -> list[str]:
-    """A synonym must name one service only."""
+    """A synonym or phrase must name one service only."""
     doc = yaml.safe_load((root / "data" / "knowledge" / "services.yml").read_text()) or {}
     owners: dict[str, set[str]] = defaultdict(set)
     for s in doc.get("services") or []:
-        for term in [s.get("name", ""), *(s.get("synonyms") or [])]:
+        for term in [s.get("name", ""), *(s.get("synonyms") or []), *(s.get("phrases") or [])]:
             owners[str(term).lower()].add(s.get("id", "?"))
     return [
         f"services.yml: synonym {term!r} names several services: {', '.join(sorted(ids))}"
@@ -116,6 +126,12 @@ def validate_project(root: Path) -> list[str]:
     errors = validate_knowledge(root / "data" / "knowledge")
     if not errors:
         errors += check_synonyms(root)
+    try:
+        from bot.training import load_templates
+
+        load_templates(root / "data" / "knowledge")
+    except KnowledgeError as exc:
+        errors.append(str(exc))
     errors += check_nlu(root)
     errors += check_responses(root)
     return errors

@@ -103,6 +103,7 @@ SERVICES_SCHEMA: dict[str, Any] = {
                     "deadline": {"type": "string"},
                     "case_specific": {"type": "boolean"},
                     "synonyms": _STR_LIST,
+                    "phrases": _STR_LIST,
                     "source_id": {"type": "string"},
                 },
             },
@@ -215,6 +216,8 @@ class Service:
     deadline: str | None = None
     case_specific: bool = False
     synonyms: tuple[str, ...] = ()
+    # How citizens describe the concern ("altes Sofa"): training examples, lookup, matching.
+    phrases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -274,11 +277,13 @@ class Knowledge:
                 yield o.id, alias
 
     def service_terms(self) -> Iterator[tuple[str, str]]:
-        """``(service_id, term)`` for every service name and synonym."""
+        """``(service_id, term)`` for every service name, synonym and phrase."""
         for s in self.services.values():
             yield s.id, s.name
             for syn in s.synonyms:
                 yield s.id, syn
+            for phrase in s.phrases:
+                yield s.id, phrase
 
     def find_offices(self, text: str, threshold: float = 85.0) -> list[Match]:
         """Offices mentioned in ``text`` (fuzzy), best first."""
@@ -487,6 +492,7 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             deadline=s.get("deadline"),
             case_specific=bool(s.get("case_specific", False)),
             synonyms=tuple(s.get("synonyms", ())),
+            phrases=tuple(s.get("phrases", ())),
         )
         for s in services_raw["services"]
     }

@@ -1,0 +1,134 @@
+"""Trainers keep control: phrases and templates in data/knowledge/ become training data,
+lookup entries and synonyms; the detail extractor and the spelling corrector."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import REPO_ROOT
+from bot.knowledge.base import KnowledgeError, load_knowledge
+from bot.nlu.detail_extractor import find_details, load_patterns
+from bot.training import generate_nlu, load_templates, nlu_document, service_examples
+
+KNOWLEDGE = REPO_ROOT / "data" / "knowledge"
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's data (knowledge and hand-written NLU) to edit."""
+    shutil.copytree(KNOWLEDGE, tmp_path / "data" / "knowledge")
+    shutil.copytree(REPO_ROOT / "data" / "nlu", tmp_path / "data" / "nlu",
+                    ignore=shutil.ignore_patterns("generated"))  # fmt: skip
+    return tmp_path
+
+
+def _add_phrase(root: Path, service: str, phrase: str) -> None:
+    path = root / "data" / "knowledge" / "services.yml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry = next(s for s in doc["services"] if s["id"] == service)
+    entry.setdefault("phrases", []).append(phrase)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_new_phrase_needs_no_code(project: Path) -> None:
+    _add_phrase(project, "falschparker", "Wohnmobil blockiert die Straße")
+    generate_nlu(project)
+    generated = project / "data" / "nlu" / "generated"
+    examples = (generated / "services.yml").read_text(encoding="utf-8")
+    assert '[Wohnmobil blockiert die Straße]{"entity": "service", "value": "falschparker"}' in (
+        examples
+    )
+    knowledge = yaml.safe_load((generated / "knowledge.yml").read_text(encoding="utf-8"))
+    lookup = next(i for i in knowledge["nlu"] if i.get("lookup") == "service")
+    assert "- Wohnmobil blockiert die Straße\n" in lookup["examples"]
+    synonym = next(i for i in knowledge["nlu"] if i.get("synonym") == "falschparker")
+    assert "Wohnmobil blockiert die Straße" in synonym["examples"]
+    # The fuzzy matcher of the actions reads phrases too.
+    found = load_knowledge(project / "data" / "knowledge").find_services(
+        "Ein Wohnmobil blockiert die Straße"
+    )
+    assert found and found[0].key == "falschparker"
+
+
+def test_schema_rejects_a_bad_phrase_list(project: Path) -> None:
+    _add_phrase(project, "falschparker", "")
+    with pytest.raises(KnowledgeError, match="phrases"):
+        load_knowledge(project / "data" / "knowledge")
+
+
+def test_templates_are_validated(project: Path) -> None:
+    path = project / "data" / "knowledge" / "nlu_templates.yml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["details"]["fee"].append("Was kostet {servce}?")
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="servce"):
+        load_templates(project / "data" / "knowledge")
+    doc["details"]["fee"].pop()
+    doc["detail_patterns"]["fee"]["strong"].append("kost(")
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="detail_patterns/fee"):
+        load_templates(project / "data" / "knowledge")
+
+
+def test_every_service_gets_detail_questions_and_no_duplicates() -> None:
+    knowledge = load_knowledge(KNOWLEDGE)
+    templates = load_templates(KNOWLEDGE)
+    examples = service_examples(knowledge, templates)["ask_responsibility"]
+    for service_id in knowledge.services:
+        tagged = [e for e in examples if f'"value": "{service_id}"' in e]
+        assert len(tagged) >= 2, service_id  # at least its detail questions
+    assert len(examples) == len(set(examples))
+    # A hand-written example is not generated a second time.
+    again = service_examples(knowledge, templates, existing=[examples[0]])["ask_responsibility"]
+    assert examples[0] not in again
+
+
+def test_generated_phrases_are_synonyms_of_their_service_only() -> None:
+    doc = nlu_document(load_knowledge(KNOWLEDGE))
+    owners: dict[str, str] = {}
+    for item in doc["nlu"]:
+        if "synonym" in item:
+            for line in item["examples"].splitlines():
+                term = line[2:].lower()
+                assert owners.setdefault(term, item["synonym"]) == item["synonym"], term
+
+
+@pytest.mark.parametrize(
+    ("text", "details"),
+    [
+        ("Was kostet ein Reisepass?", ["fee"]),
+        ("Brauche ich für den Perso einen Termin?", ["appointment"]),
+        ("Was brauche ich für die Anmeldung?", ["documents"]),
+        ("Geht das auch online?", ["online"]),
+        ("Bis wann muss ich mich ummelden?", ["deadline"]),
+        ("Geht das auch in Nord?", ["locations"]),
+        ("Was kostet das und brauche ich einen Termin?", ["fee", "appointment"]),
+        ("Bis wann hat das Bürgerbüro heute auf?", []),
+        ("Wo beantrage ich einen Reisepass?", []),
+        ("Hallo", []),
+    ],
+)
+def test_detail_patterns(text: str, details: list[str]) -> None:
+    found = find_details(text, load_patterns(KNOWLEDGE))
+    assert [d for d, _, _ in found] == details
+    for _, start, end in found:
+        assert 0 <= start < end <= len(text)
+
+
+def test_spelling_corrector_reads_unknown_words_as_known_ones() -> None:
+    from unittest.mock import MagicMock
+
+    from bot.nlu.spelling import SpellingCorrector
+
+    vocab = {"öffnungszeiten", "zuständig", "bewohner", "parkausweis", "geburts", "urkunde"}
+    c = SpellingCorrector({}, MagicMock(), MagicMock(), vocab)
+    assert c.correct("öffnugszeiten") == "öffnungszeiten"
+    assert c.correct("zustendig") == "zuständig"
+    assert c.correct("bewohnerparkausweis") == "bewohner parkausweis"
+    assert c.correct("Zuständig") is None  # known
+    assert c.correct("xyzzyplugh") is None  # nothing close
+    assert c.correct("wo") is None  # too short
