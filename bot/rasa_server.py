@@ -35,7 +35,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_faults, rasa_perf
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("bot.rasa_server")  # also when run as __main__
 
 VERIFIED_RASA_VERSION = "3.6.21"
 """The Rasa version every patch was verified against (requirements.lock pins it)."""

@@ -50,6 +50,7 @@ __all__ = [
     "limit_webhooks",
     "limiter",
     "maintenance_flag",
+    "secret_bytes",
     "thumb_rating",
     "trusted_networks",
 ]
