@@ -89,6 +89,7 @@ class ActionHandoff(Action):
             tracker.current_slot_values(),
             runtime.now(),
             lambda r, switch: _create(tracker, r, switch),
+            runtime.city(),
         )
         return apply(result, dispatcher) + _paused(result)
 

@@ -3,7 +3,9 @@
 ``KNOWLEDGE_DIR/city.yml`` holds the city's name, the state for public holidays, the time
 zone, the general contact (office, phone, e-mail, website), the city's public phone
 prefixes and e-mail domains (numbers and addresses that are never a citizen's personal
-data), the prefix of case references, and the appointment and website base URLs. A
+data), the prefix of case references, the appointment and website base URLs, and the city's
+emergency social service (``social_emergency``: name, phone, hours), named at once when
+a citizen writes about an urgent social need. A
 second city is a second knowledge directory; ``python -m bot.cli import`` writes one.
 
 Without a ``city.yml`` the name, state and time zone come from ``offices.yml``, so older
@@ -47,6 +49,16 @@ CITY_SCHEMA: dict[str, Any] = {
         "case_reference_prefix": {"type": "string", "pattern": "^[A-Z]{0,4}$"},
         "appointment_base_url": {"type": "string", "pattern": "^(https?://.*)?$"},
         "website_base_url": {"type": "string", "pattern": "^(https?://.*)?$"},
+        "social_emergency": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "phone"],
+            "properties": {
+                "name": {"type": "string", "minLength": 2},
+                "phone": {"type": "string", "minLength": 3},
+                "hours": {"type": "string"},
+            },
+        },
     },
 }
 
@@ -68,6 +80,9 @@ class City:
     case_reference_prefix: str = ""
     appointment_base_url: str = ""
     website_base_url: str = ""
+    social_emergency_name: str = ""
+    social_emergency_phone: str = ""
+    social_emergency_hours: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def slots(self) -> dict[str, str]:
@@ -120,6 +135,7 @@ def load_city(directory: Path) -> City:
         raise CityError("; ".join(problems))
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     contact = raw.get("contact") or {}
+    social = raw.get("social_emergency") or {}
     return City(
         name=raw["name"],
         state=raw["state"],
@@ -134,6 +150,9 @@ def load_city(directory: Path) -> City:
         case_reference_prefix=raw.get("case_reference_prefix") or "",
         appointment_base_url=raw.get("appointment_base_url") or "",
         website_base_url=raw.get("website_base_url") or "",
+        social_emergency_name=social.get("name", ""),
+        social_emergency_phone=social.get("phone", ""),
+        social_emergency_hours=social.get("hours", ""),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.cases import resume
 from bot.channels.guard import RateLimiter
+from bot.city import City
 from bot.dialogue import Outcome, payload_button
 from bot.dialogue.opening_hours import schedule_for
 from bot.handoff.due import due_in_words, due_time
@@ -31,6 +32,7 @@ REASONS_WITH_TEXT = (
     "sensitive_topic",
     "complain",
     "emergency",
+    "urgent_social",
 )
 URGENT_HOURS = 2.0
 
@@ -46,6 +48,8 @@ class HandoffRequest:
     emergency: bool = False
     crisis: bool = False
     key: str = ""
+    social_responses: list[str] = field(default_factory=list)
+    urgent: bool = False
 
 
 def request_from_parse(
@@ -55,6 +59,9 @@ def request_from_parse(
     info = parse_data.get("handoff") or {}
     intent = (parse_data.get("intent") or {}).get("name")
     reason = info.get("reason") or INTENT_REASONS.get(intent or "", "request_human")
+    urgent = bool(info.get("urgent_social"))
+    if urgent and reason != "emergency":
+        reason = "urgent_social"
     return HandoffRequest(
         sender_id=sender_id,
         channel=(channel or "rest").lower(),
@@ -63,7 +70,30 @@ def request_from_parse(
         emergency=bool(info.get("emergency")),
         crisis=bool(info.get("crisis")),
         key=f"{sender_id}:{event_ts or 0:.6f}",
+        social_responses=[str(r) for r in info.get("social_responses") or []],
+        urgent=urgent,
     )
+
+
+def social_variables(city: City | None) -> dict[str, str]:
+    """``{social_service}``, ``{social_phone}``, ``{social_hours}`` of the social responses.
+
+    Without the city's emergency social service in the profile: its general contact.
+    """
+    if city is None:
+        return {"social_service": "Bürgerservice", "social_phone": "", "social_hours": ""}
+    if city.social_emergency_phone:
+        hours = f" ({city.social_emergency_hours})" if city.social_emergency_hours else ""
+        return {
+            "social_service": city.social_emergency_name,
+            "social_phone": city.social_emergency_phone,
+            "social_hours": hours,
+        }
+    return {
+        "social_service": city.contact_office or "Bürgerservice",
+        "social_phone": city.contact_phone,
+        "social_hours": "",
+    }
 
 
 def contact(office: Office) -> str:
@@ -118,17 +148,29 @@ def start(
     slots: dict[str, Any],
     now: datetime,
     create: Callable[[HandoffRequest, bool], Outcome],
+    city: City | None = None,
 ) -> Outcome:
-    """First reaction to a handoff reason: emergency numbers, why, and consent or switch."""
+    """First reaction to a handoff reason: emergency numbers, why, and consent or switch.
+
+    An urgent social need (``req.social_responses``, from the detection data) gets its
+    immediate numbers first and, like an emergency, an urgent case at once.
+    """
     out = Outcome(slots={"topic": "handoff"})
     if req.emergency:
         out.say("utter_emergency")
     if req.crisis:
         out.say("utter_crisis")
+    said = {r.response for r in out.replies}
+    social = social_variables(city)
+    for response in req.social_responses:
+        if response not in said:
+            out.say(response)
+            out.replies[-1].variables.update(social)
+            said.add(response)
     reason = req.reason if req.reason in REASONS_WITH_TEXT else "request_human"
     out.say(f"utter_handoff_why_{reason}")
     decision = decide(config, req.channel, req.reason)
-    if decision.switch or req.emergency:
+    if decision.switch or req.emergency or req.urgent:
         # Nothing sensitive is processed here: the ticket is created redacted, now.
         created = create(req, decision.switch)
         out.replies += created.replies
@@ -166,7 +208,7 @@ def create_ticket(
     out = Outcome()
     office_id = route(config, knowledge, req.triggers, slots.get("service"), slots.get("office"))
     office = knowledge.offices[office_id]
-    due = compute_due(knowledge, config, office, now, urgent=req.emergency)
+    due = compute_due(knowledge, config, office, now, urgent=req.emergency or req.urgent)
     redacted = switch or req.channel not in config.trusted_channels
     lines = transcript(events, redacted=redacted)
     summary = next((m["text"] for m in reversed(lines) if m["from"] == "citizen"), "")
@@ -225,7 +267,7 @@ def declined(knowledge: Knowledge, config: HandoffConfig, slots: dict[str, Any])
     office = knowledge.offices[office_id]
     out = Outcome(slots={"handoff_stage": None, "handoff_reason": None, "handoff_key": None})
     out.say(
-        "utter_handoff_declined",
+        "utter_consent_declined",
         buttons=[payload_button("Doch weitergeben", "request_human")],
         office=office.the("acc"),
         contact=contact(office),

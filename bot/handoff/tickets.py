@@ -38,6 +38,7 @@ REASON_LABELS = {
     "sensitive_topic": "sensibles Thema",
     "complain": "Beschwerde",
     "emergency": "Notfall",
+    "urgent_social": "dringende soziale Notlage",
 }
 CLOSE_REASONS = {
     "erledigt": "erledigt",

@@ -66,6 +66,9 @@ class HandoffDetector(GraphComponent):
             "triggers": list(result.triggers),
             "emergency": result.emergency,
             "crisis": result.crisis,
+            "social": list(result.social),
+            "social_responses": list(result.social_responses),
+            "urgent_social": result.urgent_social,
             "original_intent": intent,
         }
         message.set(HANDOFF_KEY, info, add_to_output=True)

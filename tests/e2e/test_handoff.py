@@ -45,6 +45,32 @@ def test_declined_consent_gives_contact_and_creates_nothing(stack):
     assert tickets_of(stack, s) == []
 
 
+def test_plain_nein_to_consent_is_answered_not_a_miss(stack):
+    s = sender("ho-nein")
+    assert "weitergeben" in stack.say(s, "Ich möchte bitte mit einem Menschen sprechen")
+    replies = stack.chat(s, "Nein")
+    text = " ".join(r.get("text", "") for r in replies)
+    assert text.startswith("Gut, ich gebe nichts weiter. So erreichen Sie")
+    assert "nicht verstanden" not in text
+    assert tickets_of(stack, s) == []
+
+
+def test_homeless_tonight_gets_numbers_and_an_urgent_case(stack):
+    s = sender("ho-social")
+    replies = stack.chat(s, "Ich bin obdachlos und brauche heute einen Schlafplatz")
+    assert "+49 2101 100-7700" in replies[0]["text"]
+    text = " ".join(r.get("text", "") for r in replies)
+    assert "keine Informationen" not in text and "dringend" in text
+    [ticket] = tickets_of(stack, s)
+    assert ticket["reason"] == "urgent_social" and ticket["office"] == "sozialamt"
+
+
+def test_domestic_violence_names_the_hotline(stack):
+    replies = stack.chat(sender("ho-violence"), "Mein Mann schlägt mich, ich weiß nicht wohin")
+    text = " ".join(r.get("text", "") for r in replies)
+    assert "116 016" in text and "110" in text
+
+
 def test_emergency_numbers_come_first(stack):
     replies = stack.chat(sender("ho-112"), "Hilfe, bei uns im Haus brennt es!")
     assert "112" in replies[0]["text"]

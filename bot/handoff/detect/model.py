@@ -85,6 +85,10 @@ class Detection:
         findings: identifier spans in the original text.
         emergency: danger to life or limb.
         crisis: signs of a personal crisis (suicidal thoughts).
+        social: trigger labels of urgent social needs (``social:homeless``, ...), in the
+            order of the data file.
+        social_responses: the domain responses with the immediate numbers for them.
+        urgent_social: one of them makes the case urgent.
     """
 
     reason: str | None
@@ -92,3 +96,6 @@ class Detection:
     findings: tuple[Finding, ...]
     emergency: bool
     crisis: bool
+    social: tuple[str, ...] = ()
+    social_responses: tuple[str, ...] = ()
+    urgent_social: bool = False

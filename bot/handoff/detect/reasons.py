@@ -91,6 +91,19 @@ def _emergency_triggers(text: str) -> list[str]:
     return triggers
 
 
+def _social_needs(text: str) -> tuple[list[str], list[str], bool]:
+    """Urgent social needs: their labels, the responses with numbers, urgency."""
+    labels: list[str] = []
+    responses: list[str] = []
+    urgent = False
+    for need in _RULES.social_needs:
+        if need.pattern.search(text):
+            labels.append(need.trigger)
+            responses += [r for r in need.responses if r not in responses]
+            urgent = urgent or need.urgent
+    return labels, responses, urgent
+
+
 def _sensitive_triggers(text: str) -> list[str]:
     triggers: list[str] = []
     if _near(text, _P["health"], _P["person"], 50, 30):
@@ -169,6 +182,9 @@ def detect(text: str, intent: str | None = None) -> Detection:
     by_reason["personal_data"] = [f.kind for f in findings]
     crisis = False
     emergency_labels: list[str] = []
+    social: list[str] = []
+    social_responses: list[str] = []
+    urgent_social = False
     if not _COMMAND.fullmatch(text):
         norm = _correct_typos(normalize(text))
         crisis = bool(_P["crisis"].search(norm))
@@ -177,7 +193,10 @@ def detect(text: str, intent: str | None = None) -> Detection:
             crisis = True
             emergency_labels.append("emergency:self_harm")
         by_reason["emergency"] = (["crisis"] if crisis else []) + emergency_labels
-        by_reason["sensitive_topic"] = _sensitive_triggers(norm)
+        social, social_responses, urgent_social = _social_needs(norm)
+        by_reason["sensitive_topic"] = social + [
+            t for t in _sensitive_triggers(norm) if t not in social
+        ]
         by_reason["case_specific"] = _case_triggers(norm)
         if TICKET_REFERENCE.search(text):
             by_reason["case_specific"].append("keyword:reference")
@@ -199,4 +218,7 @@ def detect(text: str, intent: str | None = None) -> Detection:
         findings=findings,
         emergency=bool(emergency_labels),
         crisis=crisis,
+        social=tuple(social),
+        social_responses=tuple(social_responses),
+        urgent_social=urgent_social,
     )

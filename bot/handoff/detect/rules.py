@@ -10,6 +10,8 @@ Format (see the file's own comments):
 
 * ``fragments``: named pieces used inside patterns as ``${name}``;
 * ``patterns``: named patterns; a list is joined with ``|`` (one alternative a line);
+* ``social_needs``: ``trigger``, ``pattern``, ``responses`` (domain responses with the
+  immediate numbers) and ``urgent``: urgent social needs, see :class:`SocialNeed`.
 * ``emergency_rules`` / ``case_rules``: ``trigger`` label and ``pattern``; a case rule's
   ``also`` names a pattern that must match somewhere in the message too;
 * ``fuzzy_terms``, ``public_phone_prefixes``, ``public_email_domains``,
@@ -66,6 +68,19 @@ def compile_rule(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern.replace(r"\w*", r"\w{0,40}").replace(r"\w+", r"\w{1,40}"))
 
 
+class SocialNeed(NamedTuple):
+    """An urgent social need (no bed tonight, no food, violence at home, ...).
+
+    ``responses`` are the domain responses with the immediate numbers, in order;
+    ``urgent`` makes the case an urgent one (short due time, listed first).
+    """
+
+    trigger: str
+    pattern: re.Pattern[str]
+    responses: tuple[str, ...]
+    urgent: bool
+
+
 class CaseRule(NamedTuple):
     """An own-case rule: ``pattern`` matches, and ``also`` (when set) somewhere too."""
 
@@ -82,6 +97,7 @@ class Rules:
     emergency_rules: tuple[tuple[str, re.Pattern[str]], ...]
     case_rules: tuple[CaseRule, ...]
     words: Mapping[str, tuple[str, ...]]
+    social_needs: tuple[SocialNeed, ...] = ()
 
 
 def _source(value: object, where: str, fragments: Mapping[str, str]) -> str:
@@ -152,6 +168,27 @@ def parse_rules(data: object, name: str = "handoff_detection.yml") -> Rules:
                 patterns[also] if also is not None else None,
             )
         )
+    social: list[SocialNeed] = []
+    for i, rule in enumerate(data.get("social_needs") or []):
+        where = f"{name}: social_needs[{i}]"
+        trigger = _trigger(rule, where)
+        responses = rule.get("responses")
+        if (
+            not isinstance(responses, list)
+            or not responses
+            or not all(isinstance(r, str) and r.startswith("utter_") for r in responses)
+        ):
+            raise RulesError(f"{where}: responses must be a list of utter_* names")
+        if not isinstance(rule.get("urgent", False), bool):
+            raise RulesError(f"{where}: urgent must be true or false")
+        social.append(
+            SocialNeed(
+                trigger,
+                _compile(rule.get("pattern"), where, fragments),
+                tuple(responses),
+                bool(rule.get("urgent", False)),
+            )
+        )
     if not emergency or not case:
         raise RulesError(f"{name}: emergency_rules and case_rules need at least one rule each")
     words: dict[str, tuple[str, ...]] = {}
@@ -160,7 +197,7 @@ def parse_rules(data: object, name: str = "handoff_detection.yml") -> Rules:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise RulesError(f"{name}: {key} is missing or not a list of words")
         words[key] = tuple(value)
-    return Rules(patterns, tuple(emergency), tuple(case), words)
+    return Rules(patterns, tuple(emergency), tuple(case), words, tuple(social))
 
 
 def _trigger(rule: Any, where: str) -> str:
