@@ -23,6 +23,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from bot.config import REPO_ROOT
 from bot.knowledge.base import Knowledge, KnowledgeError, load_knowledge
 
 logger = logging.getLogger(__name__)
@@ -144,8 +145,14 @@ _MARKUP = re.compile(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})")
 
 
 def load_templates(knowledge_dir: Path) -> dict[str, Any]:
-    """The templates and detail patterns, validated (:class:`KnowledgeError` when not)."""
+    """The templates and detail patterns, validated (:class:`KnowledgeError` when not).
+
+    They describe how citizens word questions, not a city's data: a knowledge directory
+    without its own file (an imported city) uses the shipped one.
+    """
     path = knowledge_dir / TEMPLATES_FILE
+    if not path.exists():
+        path = REPO_ROOT / "data" / "knowledge" / TEMPLATES_FILE
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     try:
         jsonschema.validate(doc, TEMPLATES_SCHEMA)

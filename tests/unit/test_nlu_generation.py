@@ -132,3 +132,14 @@ def test_spelling_corrector_reads_unknown_words_as_known_ones() -> None:
     assert c.correct("Zuständig") is None  # known
     assert c.correct("xyzzyplugh") is None  # nothing close
     assert c.correct("wo") is None  # too short
+
+
+def test_a_knowledge_directory_without_templates_uses_the_shipped_ones(tmp_path):
+    """An imported city's directory has no nlu_templates.yml: the model must still load."""
+    from bot.nlu.detail_extractor import find_details, load_patterns
+    from bot.training import load_templates
+
+    assert not (tmp_path / "nlu_templates.yml").exists()
+    assert load_templates(tmp_path)["concern"]
+    found = find_details("Was kostet ein Reisepass?", load_patterns(tmp_path))
+    assert [d for d, _, _ in found] == ["fee"]
