@@ -71,12 +71,12 @@ def test_citizen_rates_answer_and_staff_sees_it_counted(stack, browser, analyst)
     comment.wait_for(state="visible")
     assert thumbs_down.get_attribute("aria-pressed") == "true"
     assert citizen.evaluate("document.activeElement.id") == "chat-feedback-text"
-    citizen.screenshot(path=str(stack.state_dir / "feedback-open.png"), full_page=True)
+    citizen.screenshot(path=str(stack.state_dir.parent / "feedback-open.png"), full_page=True)
     citizen.keyboard.type("Die Zeiten für Samstag fehlen. Rufen Sie mich an: 0171 2345678")
     citizen.get_by_role("button", name="Rückmeldung senden").click()
     wait_for_text(citizen, "#chat-feedback-status", "Vielen Dank für Ihre Rückmeldung")
     assert thumbs_down.is_hidden()
-    citizen.screenshot(path=str(stack.state_dir / "feedback.png"), full_page=True)
+    citizen.screenshot(path=str(stack.state_dir.parent / "feedback.png"), full_page=True)
 
     # stored once, redacted, with the topic of the rated answer
     with sqlite3.connect(stack.state_dir / "handoff.db") as db:
@@ -136,5 +136,5 @@ def test_citizen_rates_answer_and_staff_sees_it_counted(stack, browser, analyst)
     )
     page = staff.content()
     assert "Samstag fehlen" not in page and "Telefonnummer" not in page  # counts only
-    staff.screenshot(path=str(stack.state_dir / "analytics.png"), full_page=True)
+    staff.screenshot(path=str(stack.state_dir.parent / "analytics.png"), full_page=True)
     assert staff_violations == []

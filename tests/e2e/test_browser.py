@@ -122,7 +122,7 @@ def test_handoff_reply_in_inbox_reaches_website_and_hand_back(stack, browser, st
     staff.wait_for_selector("text=Antwort gesendet.")
 
     wait_for_message(citizen, "#chat-log li.msg.staff", "Frau Sommer")
-    staff.screenshot(path=str(stack.state_dir / "inbox.png"), full_page=True)
+    staff.screenshot(path=str(stack.state_dir.parent / "inbox.png"), full_page=True)
 
     staff.click('button:has-text("Zurückgeben")')
     staff.wait_for_selector("text=an den Assistenten zurückgegeben")

@@ -150,4 +150,4 @@ def test_inbox_and_case_page_fit_a_phone(stack, browser, caseworkers):
             "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
         assert widths[0] <= widths[1], (path, widths)
-    staff.screenshot(path=str(stack.state_dir / "inbox-390.png"), full_page=True)
+    staff.screenshot(path=str(stack.state_dir.parent / "inbox-390.png"), full_page=True)
