@@ -317,7 +317,7 @@
   end.addEventListener("click", function () {
     try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing stored */ }
     state = { session: null, messages: [] };
-    while (log.firstChild) { log.removeChild(log.firstChild); }
+    while (list.firstChild) { list.removeChild(list.firstChild); }
     showFeedback();
     socket.disconnect();
     socket.connect();
