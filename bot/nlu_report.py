@@ -352,18 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--no-cv", action="store_true", help="held-out and citizen sets only")
-    parser.add_argument(
-        "--without-spelling",
-        action="store_true",
-        help="measure the same model with the SpellingCorrector switched off",
-    )
     parser.add_argument("--model", type=Path, default=MODEL, help="model to measure")
     parser.add_argument("--out", default="nlu.md", help="report file name in reports/")
     args = parser.parse_args(argv)
-    if args.without_spelling:
-        from bot.nlu.spelling import SpellingCorrector
-
-        SpellingCorrector.active = False
     out = REPO_ROOT / "reports"
     out.mkdir(exist_ok=True)
     held = heldout(args.model)

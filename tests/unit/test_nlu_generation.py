@@ -1,5 +1,5 @@
 """Trainers keep control: phrases and templates in data/knowledge/ become training data,
-lookup entries and synonyms; the detail extractor and the spelling corrector."""
+lookup entries and synonyms; the detail extractor."""
 
 from __future__ import annotations
 
@@ -117,21 +117,6 @@ def test_detail_patterns(text: str, details: list[str]) -> None:
     assert [d for d, _, _ in found] == details
     for _, start, end in found:
         assert 0 <= start < end <= len(text)
-
-
-def test_spelling_corrector_reads_unknown_words_as_known_ones() -> None:
-    from unittest.mock import MagicMock
-
-    from bot.nlu.spelling import SpellingCorrector
-
-    vocab = {"öffnungszeiten", "zuständig", "bewohner", "parkausweis", "geburts", "urkunde"}
-    c = SpellingCorrector({}, MagicMock(), MagicMock(), vocab)
-    assert c.correct("öffnugszeiten") == "öffnungszeiten"
-    assert c.correct("zustendig") == "zuständig"
-    assert c.correct("bewohnerparkausweis") == "bewohner parkausweis"
-    assert c.correct("Zuständig") is None  # known
-    assert c.correct("xyzzyplugh") is None  # nothing close
-    assert c.correct("wo") is None  # too short
 
 
 def test_a_knowledge_directory_without_templates_uses_the_shipped_ones(tmp_path):
