@@ -15,6 +15,7 @@ from bot.timeutil import utcnow
 
 _hasher = PasswordHasher()
 ROLES = ("staff", "trainer", "admin")
+TRAINER_ROLES = ("trainer", "admin")  # they see the trainers' backlog
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class User:
     @property
     def is_trainer(self) -> bool:
         """Trainers (and admins) see the trainers' backlog."""
-        return self.role in ("trainer", "admin")
+        return self.role in TRAINER_ROLES
 
 
 def upsert_user(

@@ -10,14 +10,12 @@ its target is the case reference or a keyed hash of the sender id.
 from __future__ import annotations
 
 import asyncio
-from functools import wraps
-from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from bot import privacy
-from bot.web.staff import Handler, _now, login_required, render
+from bot.web.base import login_required, now_utc, render, role_required
 
 bp = Blueprint("privacy", url_prefix="/staff/privacy")
 ROLES = ("staff", "admin")
@@ -32,21 +30,8 @@ COUNT_LABELS = {
 }
 
 
-def privacy_role_required(handler: Handler) -> Handler:
-    """Only staff and admins erase data (trainers do not see cases)."""
-
-    @wraps(handler)
-    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        if request.ctx.user.role not in ROLES:
-            return render(
-                request,
-                "staff_error.html",
-                status=403,
-                message="Diese Seite ist für Ihre Rolle nicht freigegeben.",
-            )
-        return await handler(request, *args, **kwargs)
-
-    return wrapper
+privacy_role_required = role_required(ROLES, "Diese Seite ist für Ihre Rolle nicht freigegeben.")
+"""Only staff and admins erase data (trainers do not see cases)."""
 
 
 def _query(request: Request) -> str:
@@ -120,7 +105,7 @@ async def delete(request: Request) -> HTTPResponse:
         ctx.engine,
         scope,
         request.ctx.user.username,
-        _now(request),
+        now_utc(request),
         ctx.settings.web_secret_key,
     )
     return render(request, "staff_privacy.html", labels=COUNT_LABELS, deleted=deleted)

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
-import secrets
-from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any
@@ -16,129 +12,41 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, html, redirect
+from sanic.response import HTTPResponse, redirect
 from sanic.response import json as json_response
 
 from bot.cases import access
 from bot.cases.model import CLOSED, Status, is_open, is_overdue
-from bot.channels.guard import secret_bytes as _b
 from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
-from bot.store import audit_log, sessions, ticket_messages, tickets, users
+from bot.store import audit_log, ticket_messages, tickets, users
 from bot.timeutil import as_utc, utcnow
 from bot.web import inbox_live
-from bot.web.auth import User, verify_user
+from bot.web.auth import verify_user
+from bot.web.base import (
+    COOKIE,
+    SESSION_HOURS,
+    Handler,
+    audit,
+    cookie_secure,
+    create_session,
+    end_session,
+    error_page,
+    login_required,
+    now_utc,
+    render,
+)
 from bot.web.inbox_query import UNASSIGNED, InboxQuery, Labels
 from bot.web.inbox_query import run as run_inbox_query
 from bot.web.rasa_client import RasaError
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("staff", url_prefix="/staff")
-COOKIE = "bs_session"
-SESSION_HOURS = 8
 HANDBACK_TEXT = (
     "Vielen Dank für Ihre Geduld. Sie schreiben jetzt wieder mit dem digitalen Assistenten."
 )
-Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
-
-
-# --- sessions ---------------------------------------------------------------------------
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_session(
-    engine: sa.engine.Engine, username: str, idle_minutes: int = 30
-) -> tuple[str, str]:
-    """A new session; returns ``(cookie token, csrf token)``."""
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    now = utcnow()
-    with engine.begin() as conn:
-        conn.execute(sa.delete(sessions).where(sessions.c.expires_at < now))
-        conn.execute(
-            sa.insert(sessions).values(
-                token_hash=_hash(token),
-                username=username,
-                csrf=csrf,
-                created_at=now,
-                expires_at=now + timedelta(minutes=min(idle_minutes, SESSION_HOURS * 60)),
-            )
-        )
-    return token, csrf
-
-
-def load_session(
-    engine: sa.engine.Engine,
-    token: str | None,
-    idle_minutes: int = 30,
-    now: datetime | None = None,
-) -> tuple[User, str] | None:
-    """The session's user and CSRF token, if the cookie is valid and not expired.
-
-    A session ends ``idle_minutes`` after its last request (and at the latest
-    ``SESSION_HOURS`` after login): each valid request moves ``expires_at`` on.
-    """
-    if not token:
-        return None
-    now = now or utcnow()
-    with engine.begin() as conn:
-        row = conn.execute(
-            sa.select(sessions, users.c.role, users.c.office)
-            .join(users, users.c.username == sessions.c.username)
-            .where(sessions.c.token_hash == _hash(token))
-        ).first()
-        if row is None or (as_utc(row.expires_at) or now) < now:
-            return None
-        created = as_utc(row.created_at) or now
-        expires = min(
-            created + timedelta(hours=SESSION_HOURS), now + timedelta(minutes=idle_minutes)
-        )
-        conn.execute(
-            sa.update(sessions)
-            .where(sessions.c.token_hash == row.token_hash)
-            .values(expires_at=expires)
-        )
-    return User(row.username, row.role, row.office), row.csrf
-
-
-def audit(
-    engine: sa.engine.Engine, actor: str, action: str, target: str | None, detail: str = ""
-) -> None:
-    """Appends to the audit log (never updated or deleted by the app)."""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(audit_log).values(
-                at=utcnow(), actor=actor, action=action, target=target, detail=redact(detail)[:500]
-            )
-        )
-
-
-def login_required(handler: Handler) -> Handler:
-    """Sets ``request.ctx.user`` / ``csrf``; redirects to the login page otherwise.
-    POST requests must carry the session's CSRF token."""
-
-    @wraps(handler)
-    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        found = await asyncio.to_thread(
-            load_session,
-            request.app.ctx.engine,
-            request.cookies.get(COOKIE),
-            request.app.ctx.settings.staff_idle_minutes,
-        )
-        if found is None:
-            return redirect("/staff/login")
-        request.ctx.user, request.ctx.csrf = found
-        if request.method == "POST":
-            sent = (request.form or {}).get("csrf") or ""
-            if not hmac.compare_digest(_b(str(sent)), _b(request.ctx.csrf)):
-                return html("<h1>Ungültige Anfrage (CSRF)</h1>", status=403)
-        return await handler(request, *args, **kwargs)
-
-    return wrapper
 
 
 def with_ticket(handler: Handler) -> Handler:
@@ -148,9 +56,7 @@ def with_ticket(handler: Handler) -> Handler:
     async def wrapper(request: Request, reference: str) -> HTTPResponse:
         row = await asyncio.to_thread(_get_ticket, request.app.ctx.engine, reference)
         if row is None:
-            return render(
-                request, "staff_error.html", status=404, message="Vorgang nicht gefunden."
-            )
+            return error_page(request, 404, "Vorgang nicht gefunden.")
         user = request.ctx.user
         if not access.may_reach(user, row.office, _known_offices(request)):
             return await deny(request, reference)
@@ -165,11 +71,10 @@ def open_ticket(handler: Handler) -> Handler:
     @wraps(handler)
     async def wrapper(request: Request, reference: str, row: Any) -> HTTPResponse:
         if row.status == "erledigt":
-            return render(
+            return error_page(
                 request,
-                "staff_error.html",
-                status=409,
-                message="Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn "
+                409,
+                "Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn "
                 "bitte zuerst wieder.",
                 reference=reference,
             )
@@ -189,38 +94,9 @@ async def deny(request: Request, target: str | None) -> HTTPResponse:
     await asyncio.to_thread(
         audit, request.app.ctx.engine, user.username, "denied", target, detail[:300]
     )
-    return render(
-        request,
-        "staff_error.html",
-        status=403,
-        message="Dieser Vorgang ist für Ihre Rolle oder Ihr Amt nicht freigegeben.",
+    return error_page(
+        request, 403, "Dieser Vorgang ist für Ihre Rolle oder Ihr Amt nicht freigegeben."
     )
-
-
-def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
-    """Renders a staff template with the user and CSRF token."""
-    tpl = request.app.ctx.templates.get_template(template)
-    return html(
-        tpl.render(
-            user=getattr(request.ctx, "user", None),
-            csrf=getattr(request.ctx, "csrf", ""),
-            statuses=STATUSES,
-            reasons=REASON_LABELS,
-            close_reasons=CLOSE_REASONS,
-            **context,
-        ),
-        status=status,
-        headers={"Cache-Control": "no-store"},
-    )
-
-
-def _now(request: Request) -> datetime:
-    """The app's clock (BOT_FIXED_NOW in tests), in UTC like every stored ticket time."""
-    return request.app.ctx.settings.now().astimezone(timezone.utc)
-
-
-def _cookie_secure(request: Request) -> bool:
-    return request.scheme == "https" or request.app.ctx.cookie_secure
 
 
 # --- login ------------------------------------------------------------------------------
@@ -269,7 +145,7 @@ async def login(request: Request) -> HTTPResponse:
     cookie["samesite"] = "Strict"
     cookie["path"] = "/staff"
     cookie["max-age"] = SESSION_HOURS * 3600  # the server ends idle sessions earlier
-    if _cookie_secure(request):
+    if cookie_secure(request):
         cookie["secure"] = True
     return response
 
@@ -310,13 +186,7 @@ def _login_locked(request: Request, username: str, ip: str) -> str:
 async def logout(request: Request) -> HTTPResponse:
     """Ends the session."""
     engine = request.app.ctx.engine
-    token = request.cookies.get(COOKIE) or ""
-
-    def _end() -> None:
-        with engine.begin() as conn:
-            conn.execute(sa.delete(sessions).where(sessions.c.token_hash == _hash(token)))
-
-    await asyncio.to_thread(_end)
+    await asyncio.to_thread(end_session, engine, request.cookies.get(COOKIE) or "")
     await asyncio.to_thread(audit, engine, request.ctx.user.username, "logout", None)
     response = redirect("/staff/login")
     del response.cookies[COOKIE]
@@ -414,7 +284,7 @@ def _inbox_data(request: Request) -> dict[str, Any]:
     )
     knowledge = request.app.ctx.knowledge()
     offices = {o.id: o.name for o in knowledge.city_offices()}
-    now = _now(request)
+    now = now_utc(request)
     views = []
     for r in rows:
         d = _ticket_view(r, now, offices, labels)
@@ -550,7 +420,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
     engine = request.app.ctx.engine
     knowledge = request.app.ctx.knowledge()
     offices = {o.id: o.name for o in knowledge.city_offices()}
-    ticket = _ticket_view(row, _now(request), offices, _labels(request))
+    ticket = _ticket_view(row, now_utc(request), offices, _labels(request))
     try:
         events = await request.app.ctx.rasa.tracker_events(ticket["sender_id"])
         conversation = _conversation(events, bool(ticket["redacted"]))
@@ -567,7 +437,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         engine,
         row.channel,
         row.sender_id,
-        _now(request),
+        now_utc(request),
         request.app.ctx.settings.whatsapp_template_name,
     )
     staff_names = await asyncio.to_thread(
@@ -665,7 +535,7 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
     await asyncio.to_thread(_add_message, engine, row.id, "reply", user.username, text, delivered)
     values: dict[str, Any] = {"status": Status.WAITING.value if is_open(row.status) else row.status}
     if row.first_response_at is None and delivered:
-        values["first_response_at"] = _now(request)
+        values["first_response_at"] = now_utc(request)
     if row.assignee is None:
         values["assignee"] = user.username
     await asyncio.to_thread(_update, engine, row.id, **values)
@@ -767,7 +637,7 @@ async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     if reason not in CLOSE_REASONS:
         return _back(reference, error="Bitte einen Abschlussgrund wählen.")
     await asyncio.to_thread(
-        _update, engine, row.id, status=CLOSED, closed_at=_now(request), close_reason=reason
+        _update, engine, row.id, status=CLOSED, closed_at=now_utc(request), close_reason=reason
     )
     await asyncio.to_thread(audit, engine, request.ctx.user.username, "close", reference, reason)
     return _back(reference, ok="Vorgang abgeschlossen.")
