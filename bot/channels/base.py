@@ -50,6 +50,23 @@ class RetryLater(RuntimeError):
     """A passing failure (answered 503, so that the platform delivers again)."""
 
 
+def required_credentials(
+    channel: type[InputChannel], credentials: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The channel's credentials section, or Rasa's own error when it is missing."""
+    if not credentials:
+        channel.raise_missing_credentials_exception()
+        raise AssertionError("unreachable")
+    return credentials
+
+
+def credential_strings(
+    credentials: dict[str, Any], spec: dict[str, tuple[str, str]]
+) -> dict[str, str]:
+    """Constructor arguments from credentials: ``{argument: (credentials key, default)}``."""
+    return {arg: str(credentials.get(key) or default) for arg, (key, default) in spec.items()}
+
+
 def meta_handshake(request: Request, verify_token: str) -> HTTPResponse:
     """Meta's subscription handshake: echo ``hub.challenge`` for the right token, else 403."""
     token = request.args.get("hub.verify_token") or ""

@@ -40,7 +40,14 @@ from nacl.public import Box, PrivateKey, PublicKey
 from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Request
 
-from bot.channels.base import Incoming, RetryLater, Unsupported, WebhookInput
+from bot.channels.base import (
+    Incoming,
+    RetryLater,
+    Unsupported,
+    WebhookInput,
+    credential_strings,
+    required_credentials,
+)
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 
 logger = logging.getLogger(__name__)
@@ -206,15 +213,13 @@ class ThreemaInput(WebhookInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Built by Rasa from the credentials bot.channels.messengers writes."""
-        if not credentials:
-            cls.raise_missing_credentials_exception()
-            raise AssertionError("unreachable")
-        return cls(
-            gateway_id=str(credentials.get("id") or ""),
-            secret=str(credentials.get("secret") or ""),
-            private_key=str(credentials.get("private_key") or ""),
-            api_url=str(credentials.get("api_url") or "https://msgapi.threema.ch"),
-        )
+        spec = {
+            "gateway_id": ("id", ""),
+            "secret": ("secret", ""),
+            "private_key": ("private_key", ""),
+            "api_url": ("api_url", "https://msgapi.threema.ch"),
+        }
+        return cls(**credential_strings(required_credentials(cls, credentials), spec))
 
     def __init__(self, gateway_id: str, secret: str, private_key: str, api_url: str) -> None:
         self.gateway_id = gateway_id
