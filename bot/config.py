@@ -68,6 +68,8 @@ class Settings:
     socket_messages_per_minute: int = 30
     socket_messages_per_ip_per_minute: int = 60
     socket_metadata_max_bytes: int = 4096
+    # how long the website channel waits for the widget to confirm a staff reply
+    staff_delivery_ack_seconds: int = 5
     action_server_token: str = ""
     socketio_redis_url: str = ""
     request_max_bytes: int = 1_000_000
@@ -133,6 +135,7 @@ class Settings:
             socket_messages_per_minute=_int(env, "SOCKET_MESSAGES_PER_MINUTE", 30),
             socket_messages_per_ip_per_minute=_int(env, "SOCKET_MESSAGES_PER_IP_PER_MINUTE", 60),
             socket_metadata_max_bytes=_int(env, "SOCKET_METADATA_MAX_BYTES", 4096),
+            staff_delivery_ack_seconds=_int(env, "STAFF_DELIVERY_ACK_SECONDS", 5),
             action_server_token=env.get("ACTION_SERVER_TOKEN", ""),
             socketio_redis_url=env.get("SOCKETIO_REDIS_URL", ""),
             request_max_bytes=_int(env, "REQUEST_MAX_BYTES", 1_000_000),
