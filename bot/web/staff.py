@@ -16,12 +16,15 @@ from sanic.response import HTTPResponse, redirect
 from sanic.response import json as json_response
 
 from bot.cases import access
-from bot.cases.model import CLOSED, Status, is_open, is_overdue
+from bot.cases import store as cases
+from bot.cases.delivery import Delivery
+from bot.cases.model import Status, is_open, is_overdue
+from bot.cases.store import CaseClosed, Denied, Desk, NotFound
 from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
-from bot.store import audit_log, ticket_messages, tickets, users
+from bot.store import audit_log, users
 from bot.timeutil import as_utc, utcnow
 from bot.web import inbox_live
 from bot.web.auth import verify_user
@@ -39,7 +42,6 @@ from bot.web.base import (
     render,
 )
 from bot.web.inbox_query import UNASSIGNED, InboxQuery, Labels
-from bot.web.inbox_query import run as run_inbox_query
 from bot.web.rasa_client import RasaError
 
 logger = logging.getLogger(__name__)
@@ -53,14 +55,19 @@ def with_ticket(handler: Handler) -> Handler:
     """Loads the ticket named in the URL and passes its row; 404 when there is none."""
 
     @wraps(handler)
-    async def wrapper(request: Request, reference: str) -> HTTPResponse:
-        row = await asyncio.to_thread(_get_ticket, request.app.ctx.engine, reference)
-        if row is None:
+    async def wrapper(request: Request, reference: str, **kwargs: Any) -> HTTPResponse:
+        try:
+            row = await asyncio.to_thread(desk(request).get, reference)
+        except NotFound:
             return error_page(request, 404, "Vorgang nicht gefunden.")
-        user = request.ctx.user
-        if not access.may_reach(user, row.office, _known_offices(request)):
+        except Denied:
             return await deny(request, reference)
-        return await handler(request, reference, row)
+        try:
+            return await handler(request, reference, row, **kwargs)
+        except Denied:  # forwarded away meanwhile
+            return await deny(request, reference)
+        except CaseClosed:  # closed meanwhile (another tab, a colleague)
+            return _closed(request, reference)
 
     return wrapper
 
@@ -69,18 +76,27 @@ def open_ticket(handler: Handler) -> Handler:
     """Refuses changes to a closed ticket (409) until it is reopened; after ``with_ticket``."""
 
     @wraps(handler)
-    async def wrapper(request: Request, reference: str, row: Any) -> HTTPResponse:
-        if row.status == "erledigt":
-            return error_page(
-                request,
-                409,
-                "Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn "
-                "bitte zuerst wieder.",
-                reference=reference,
-            )
-        return await handler(request, reference, row)
+    async def wrapper(request: Request, reference: str, row: Any, **kwargs: Any) -> HTTPResponse:
+        if not is_open(row.status):
+            return _closed(request, reference)
+        return await handler(request, reference, row, **kwargs)
 
     return wrapper
+
+
+def _closed(request: Request, reference: str) -> HTTPResponse:
+    return error_page(
+        request,
+        409,
+        "Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn bitte zuerst wieder.",
+        reference=reference,
+    )
+
+
+def desk(request: Request) -> Desk:
+    """The logged-in user's cases (bot.cases.store.Desk): every case read and change of
+    the staff routes goes through it, so office and role scoping apply everywhere."""
+    return Desk(request.app.ctx.engine, request.ctx.user, _known_offices(request))
 
 
 def _known_offices(request: Request) -> set[str]:
@@ -232,11 +248,6 @@ def _labels(request: Request) -> Labels:
     return labels
 
 
-def _scope(request: Request) -> Any:
-    """Which tickets the user may see, as a WHERE clause (None: all); bot.cases.access."""
-    return access.scope(request.ctx.user, _known_offices(request))
-
-
 def _anchors(request: Request) -> dict[tuple[str, str], int]:
     anchors = getattr(request.app.ctx, "inbox_anchors", None)
     if anchors is None:
@@ -267,13 +278,8 @@ def _inbox_data(request: Request) -> dict[str, Any]:
     query = InboxQuery.from_args(request.args)
     labels = _labels(request)
     engine = request.app.ctx.engine
-    rows, total = run_inbox_query(
-        engine,
-        query,
-        username=user.username,
-        statuses=STATUSES,
-        urgent_reasons=labels.urgent_reasons,
-        scope=_scope(request),
+    rows, total = desk(request).inbox(
+        query, statuses=STATUSES, urgent_reasons=labels.urgent_reasons
     )
     states = inbox_live.sync(
         engine,
@@ -290,10 +296,13 @@ def _inbox_data(request: Request) -> dict[str, Any]:
         d = _ticket_view(r, now, offices, labels)
         state = states.get(d["reference"])
         if state is not None and state.moved:
-            d["status"] = "neue_nachricht"
-            d["status_label"] = STATUSES["neue_nachricht"]
+            d["status"] = Status.NEW_MESSAGE.value
+            d["status_label"] = STATUSES[Status.NEW_MESSAGE.value]
         d["unread"] = bool(state and state.unread)
         views.append(d)
+    undelivered = cases.undelivered_replies(engine, [v["id"] for v in views])
+    for v in views:
+        v["undelivered"] = undelivered.get(v["id"], 0)
     unread_total = sum(1 for v in views if v["unread"])
     pages = max(1, -(-total // 25))
     return {
@@ -352,21 +361,6 @@ async def inbox_json(request: Request) -> HTTPResponse:
         },
         headers={"Cache-Control": "no-store"},
     )
-
-
-def _get_ticket(engine: sa.engine.Engine, reference: str) -> Any:
-    with engine.connect() as conn:
-        return conn.execute(sa.select(tickets).where(tickets.c.reference == reference)).first()
-
-
-def _messages(engine: sa.engine.Engine, ticket_id: int) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(ticket_messages)
-            .where(ticket_messages.c.ticket_id == ticket_id)
-            .order_by(ticket_messages.c.id)
-        )
-        return [dict(r._mapping) for r in rows]
 
 
 def _canned(request: Request, ticket: dict[str, Any]) -> list[dict[str, str]]:
@@ -431,7 +425,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
             for m in json.loads(ticket["transcript"] or "[]")
         ]
         live = False
-    messages = await asyncio.to_thread(_messages, engine, ticket["id"])
+    messages = await asyncio.to_thread(desk(request).messages, row)
     window = await asyncio.to_thread(  # WhatsApp's 24-hour window: text or template?
         staff_view,
         engine,
@@ -446,7 +440,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
     others = await asyncio.to_thread(
         inbox_live.viewers, engine, reference, request.ctx.user.username
     )
-    await asyncio.to_thread(audit, engine, request.ctx.user.username, "view", reference)
+    await asyncio.to_thread(desk(request).viewed, row)
     return render(
         request,
         "staff_ticket.html",
@@ -478,27 +472,6 @@ def _staff_names(
         return [r.username for r in rows if access.may_reach(r, office, known_offices)]
 
 
-def _update(engine: sa.engine.Engine, ticket_id: int, **values: Any) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(**values))
-
-
-def _add_message(
-    engine: sa.engine.Engine, ticket_id: int, kind: str, author: str, text: str, delivered: bool
-) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(ticket_messages).values(
-                ticket_id=ticket_id,
-                kind=kind,
-                author=author,
-                text=text,
-                created_at=utcnow(),
-                delivered=delivered,
-            )
-        )
-
-
 def _back(reference: str, ok: str = "", error: str = "") -> HTTPResponse:
     from urllib.parse import urlencode
 
@@ -512,7 +485,6 @@ def _back(reference: str, ok: str = "", error: str = "") -> HTTPResponse:
 @open_ticket
 async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Delivers a staff reply into the citizen's conversation."""
-    engine = request.app.ctx.engine
     text = str((request.form or {}).get("text") or "").strip()
     if not text:
         return _back(reference, error="Die Antwort ist leer.")
@@ -525,28 +497,73 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
             error="Die Antwort enthält persönliche Daten (z. B. IBAN, Telefonnummer, Aktenzeichen) "
             "und kann nicht über einen Messenger gesendet werden.",
         )
-    user = request.ctx.user
+    # Stored first (not delivered); the channel confirms what arrived (bot.cases.delivery).
+    message_id = await asyncio.to_thread(desk(request).reply, row, text, False, now_utc(request))
+    return await _deliver(request, row, text, message_id)
+
+
+async def _deliver(request: Request, row: Any, text: str, message_id: int) -> HTTPResponse:
+    """Sends a stored reply and tells the caseworker honestly what happened."""
+    engine = request.app.ctx.engine
+    before = await asyncio.to_thread(cases.message, engine, message_id)
+    attempts = int((before or {}).get("delivery_attempts") or 0)
+    reachable = True
     try:
-        await request.app.ctx.rasa.send_staff_message(row.sender_id, text, user.username)
-        delivered = True
-    except (RasaError, OSError, asyncio.TimeoutError):
-        logger.exception("staff reply not delivered")
-        delivered = False
-    await asyncio.to_thread(_add_message, engine, row.id, "reply", user.username, text, delivered)
-    values: dict[str, Any] = {"status": Status.WAITING.value if is_open(row.status) else row.status}
-    if row.first_response_at is None and delivered:
-        values["first_response_at"] = now_utc(request)
-    if row.assignee is None:
-        values["assignee"] = user.username
-    await asyncio.to_thread(_update, engine, row.id, **values)
-    await asyncio.to_thread(audit, engine, user.username, "reply", reference)
-    if not delivered:
-        return _back(
-            reference,
-            error="Die Antwort wurde gespeichert, aber nicht zugestellt "
-            "(Assistent nicht erreichbar).",
+        await request.app.ctx.rasa.send_staff_message(
+            row.sender_id, text, request.ctx.user.username, message_id
         )
-    return _back(reference, ok="Antwort gesendet.")
+    except (RasaError, OSError, asyncio.TimeoutError):
+        logger.warning("staff reply %s not delivered", message_id)
+        reachable = False
+    msg = await asyncio.to_thread(cases.message, engine, message_id)
+    reported = int((msg or {}).get("delivery_attempts") or 0) > attempts
+    state = (msg or {}).get("delivery_state") if reported else None
+    if msg is not None and msg["delivered"]:
+        return _back(row.reference, ok="Antwort gesendet.")
+    if state == Delivery.WAITING.value:
+        return _back(
+            row.reference,
+            ok="Die Antwort ist gespeichert und wird zugestellt, sobald die Person wieder "
+            "schreibt (WhatsApp: 24-Stunden-Fenster).",
+        )
+    if state is None:  # nobody reported: Rasa down, or a channel without confirmation
+        why = "assistant not reachable" if not reachable else "channel did not confirm it"
+        await asyncio.to_thread(
+            cases.record_delivery,
+            engine,
+            message_id,
+            Delivery.FAILED,
+            row.channel,
+            why,
+            now_utc(request),
+        )
+    if not reachable and state is None:
+        reason = "der Assistent ist nicht erreichbar"
+    elif state is None:
+        reason = "der Kanal bestätigt keine Zustellung"
+    elif row.channel == "socketio":
+        reason = "der Chat der Bürgerin oder des Bürgers ist gerade nicht geöffnet"
+    else:
+        reason = "der Messenger hat sie nicht angenommen"
+    return _back(
+        row.reference,
+        error=f"Die Antwort wurde gespeichert, aber nicht zugestellt: {reason}. "
+        "Sie steht unten mit „Erneut senden“; oder rufen Sie die Person an, wenn eine "
+        "Telefonnummer bekannt ist.",
+    )
+
+
+@bp.post("/tickets/<reference>/resend/<message_id:int>")
+@login_required
+@with_ticket
+@open_ticket
+async def resend(request: Request, reference: str, row: Any, message_id: int) -> HTTPResponse:
+    """Sends a reply that was not delivered once more (audited as ``resend``)."""
+    try:
+        msg = await asyncio.to_thread(desk(request).resend, row, message_id)
+    except NotFound:
+        return _back(reference, error="Diese Antwort ist bereits zugestellt oder unbekannt.")
+    return await _deliver(request, row, str(msg["text"]), int(msg["id"]))
 
 
 @bp.post("/tickets/<reference>/note")
@@ -555,14 +572,10 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
 @open_ticket
 async def note(request: Request, reference: str, row: Any) -> HTTPResponse:
     """An internal note (never shown to the citizen)."""
-    engine = request.app.ctx.engine
     text = str((request.form or {}).get("text") or "").strip()[:4000]
     if not text:
         return _back(reference, error="Notiz ist leer.")
-    await asyncio.to_thread(
-        _add_message, engine, row.id, "note", request.ctx.user.username, text, False
-    )
-    await asyncio.to_thread(audit, engine, request.ctx.user.username, "note", reference)
+    await asyncio.to_thread(desk(request).note, row, text)
     return _back(reference, ok="Notiz gespeichert.")
 
 
@@ -574,27 +587,23 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Assign, forward to another office, change status."""
     engine = request.app.ctx.engine
     form = request.form or {}
-    values: dict[str, Any] = {}
     known = _known_offices(request)
     office = str(form.get("office") or "")
-    if office and office != row.office and office in known:
-        values["office"] = office  # forwarding moves the case to that office
-    target_office = values.get("office", row.office)
+    if not (office and office != row.office and office in known):
+        office = ""
+    target_office = office or row.office
     names = await asyncio.to_thread(_staff_names, engine, target_office, known)
     assignee = str(form.get("assignee") or "")
-    if assignee and assignee in names:
-        values["assignee"] = assignee
-    elif "office" in values and row.assignee not in names:
-        values["assignee"] = None  # the new office picks it up
     status = str(form.get("status") or "")
-    if status in STATUSES and is_open(status):
-        values["status"] = status
-    if values:
-        await asyncio.to_thread(_update, engine, row.id, **values)
-        detail = ", ".join(f"{k}={v}" for k, v in values.items())
-        await asyncio.to_thread(
-            audit, engine, request.ctx.user.username, "update", reference, detail
+    await asyncio.to_thread(
+        lambda: desk(request).change(
+            row,
+            office=office or None,
+            assignee=assignee if assignee and assignee in names else None,
+            status=status if status in STATUSES and is_open(status) else None,
+            clear_assignee=row.assignee not in names,
         )
+    )
     if not access.may_reach(request.ctx.user, target_office, known):
         return redirect("/staff/")  # forwarded out of this person's reach
     return _back(reference, ok="Vorgang aktualisiert.")
@@ -606,23 +615,13 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
 @open_ticket
 async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Gives the conversation back to the assistant."""
-    engine = request.app.ctx.engine
     try:
         await request.app.ctx.rasa.hand_back(row.sender_id, HANDBACK_TEXT)
     except (RasaError, OSError, asyncio.TimeoutError):
         return _back(
             reference, error="Der Assistent ist nicht erreichbar; bitte später erneut versuchen."
         )
-    await asyncio.to_thread(
-        _add_message,
-        engine,
-        row.id,
-        "system",
-        request.ctx.user.username,
-        "An den Assistenten zurückgegeben",
-        True,
-    )
-    await asyncio.to_thread(audit, engine, request.ctx.user.username, "handback", reference)
+    await asyncio.to_thread(desk(request).handed_back, row, "An den Assistenten zurückgegeben")
     return _back(reference, ok="Das Gespräch ist an den Assistenten zurückgegeben.")
 
 
@@ -632,14 +631,10 @@ async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
 @open_ticket
 async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Closes the ticket with a reason."""
-    engine = request.app.ctx.engine
     reason = str((request.form or {}).get("close_reason") or "")
     if reason not in CLOSE_REASONS:
         return _back(reference, error="Bitte einen Abschlussgrund wählen.")
-    await asyncio.to_thread(
-        _update, engine, row.id, status=CLOSED, closed_at=now_utc(request), close_reason=reason
-    )
-    await asyncio.to_thread(audit, engine, request.ctx.user.username, "close", reference, reason)
+    await asyncio.to_thread(desk(request).close, row, reason, now_utc(request))
     return _back(reference, ok="Vorgang abgeschlossen.")
 
 
@@ -648,22 +643,8 @@ async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
 @with_ticket
 async def reopen(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Reopens a closed ticket ("in Bearbeitung", assigned to whoever reopens it)."""
-    engine = request.app.ctx.engine
-    if row.status != "erledigt":
+    if not await asyncio.to_thread(desk(request).reopen, row):
         return _back(reference, error="Der Vorgang ist nicht abgeschlossen.")
-    user = request.ctx.user
-    await asyncio.to_thread(
-        _update,
-        engine,
-        row.id,
-        status="in_bearbeitung",
-        closed_at=None,
-        close_reason=None,
-        assignee=user.username,
-    )
-    await asyncio.to_thread(
-        audit, engine, user.username, "reopen", reference, f"was {row.close_reason or ''}"
-    )
     return _back(reference, ok="Vorgang wieder geöffnet.")
 
 
@@ -673,17 +654,8 @@ async def reopen(request: Request, reference: str, row: Any) -> HTTPResponse:
 @open_ticket
 async def claim(request: Request, reference: str, row: Any) -> HTTPResponse:
     """The caseworker takes the case ("Übernehmen"); others then see who holds it."""
-    engine = request.app.ctx.engine
-    user = request.ctx.user
-    if row.assignee == user.username:
+    if not await asyncio.to_thread(desk(request).claim, row):
         return _back(reference, ok="Sie bearbeiten diesen Vorgang bereits.")
-    values: dict[str, Any] = {"assignee": user.username}
-    if row.status == "neu":
-        values["status"] = "in_bearbeitung"
-    await asyncio.to_thread(_update, engine, row.id, **values)
-    await asyncio.to_thread(
-        audit, engine, user.username, "claim", reference, f"from {row.assignee or '-'}"
-    )
     return _back(reference, ok="Sie bearbeiten diesen Vorgang jetzt.")
 
 
