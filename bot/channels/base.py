@@ -50,6 +50,21 @@ class RetryLater(RuntimeError):
     """A passing failure (answered 503, so that the platform delivers again)."""
 
 
+class TextOutput(OutputChannel):
+    """An output channel whose platform shows text (and its own buttons) only:
+    quick replies go the way of buttons, an image as its link."""
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Quick replies are shown like buttons."""
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Images as their link."""
+        await self.send_text_message(recipient_id, image, **kwargs)
+
+
 def required_credentials(
     channel: type[InputChannel], credentials: dict[str, Any] | None
 ) -> dict[str, Any]:

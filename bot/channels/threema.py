@@ -44,6 +44,7 @@ from bot.cases import delivery
 from bot.channels.base import (
     Incoming,
     RetryLater,
+    TextOutput,
     Unsupported,
     WebhookInput,
     credential_strings,
@@ -152,7 +153,7 @@ class PublicKeys:
         return key
 
 
-class ThreemaOutput(OutputChannel):
+class ThreemaOutput(TextOutput):
     """Encrypted text messages through ``/send_e2e``."""
 
     def __init__(self, channel: ThreemaInput) -> None:
@@ -192,16 +193,6 @@ class ThreemaOutput(OutputChannel):
         """No buttons in Threema: numbered choices."""
         self.channel.choices.remember(recipient_id, buttons)
         await self.send_text_message(recipient_id, numbered_choices(text, buttons), **kwargs)
-
-    async def send_quick_replies(
-        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        """Quick replies as numbered choices."""
-        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        """Images as their link."""
-        await self.send_text_message(recipient_id, image, **kwargs)
 
 
 class ThreemaInput(WebhookInput):

@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse
 from bot.cases import delivery
 from bot.channels.base import (
     Incoming,
+    TextOutput,
     Unsupported,
     WebhookInput,
     credential_strings,
@@ -86,7 +87,7 @@ def windows() -> Windows:
     return Windows("whatsapp", _engine, _clock)
 
 
-class WhatsAppOutput(OutputChannel):
+class WhatsAppOutput(TextOutput):
     """Sends through the Cloud API; pushes outside the window go out as the template."""
 
     def __init__(
@@ -168,16 +169,6 @@ class WhatsAppOutput(OutputChannel):
             self.choices.remember(recipient_id, buttons)
             return
         await self.post(recipient_id, {"type": "interactive", "interactive": message})
-
-    async def send_quick_replies(
-        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        """Quick replies are shown like buttons."""
-        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        """Images as their link."""
-        await self.send_text_message(recipient_id, image, **kwargs)
 
 
 def interactive(text: str, buttons: list[dict[str, Any]]) -> dict[str, Any] | None:

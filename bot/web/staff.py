@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any
@@ -82,6 +83,19 @@ def open_ticket(handler: Handler) -> Handler:
         return await handler(request, reference, row, **kwargs)
 
     return wrapper
+
+
+def case_action(path: str, *, open_only: bool = True) -> Callable[[Handler], Handler]:
+    """``POST /staff/tickets/<reference>/<path>``: logged in (CSRF checked), the case
+    loaded and within the user's reach (:func:`with_ticket`), and, unless
+    ``open_only=False``, not closed (:func:`open_ticket`)."""
+
+    def decorator(handler: Handler) -> Handler:
+        checked = login_required(with_ticket(open_ticket(handler) if open_only else handler))
+        bp.post(f"/tickets/<reference>/{path}")(checked)
+        return checked
+
+    return decorator
 
 
 def _closed(request: Request, reference: str) -> HTTPResponse:
@@ -479,10 +493,7 @@ def _back(reference: str, ok: str = "", error: str = "") -> HTTPResponse:
     return redirect(f"/staff/tickets/{reference}" + (f"?{query}" if query else ""))
 
 
-@bp.post("/tickets/<reference>/reply")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("reply")
 async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Delivers a staff reply into the citizen's conversation."""
     text = str((request.form or {}).get("text") or "").strip()
@@ -553,10 +564,7 @@ async def _deliver(request: Request, row: Any, text: str, message_id: int) -> HT
     )
 
 
-@bp.post("/tickets/<reference>/resend/<message_id:int>")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("resend/<message_id:int>")
 async def resend(request: Request, reference: str, row: Any, message_id: int) -> HTTPResponse:
     """Sends a reply that was not delivered once more (audited as ``resend``)."""
     try:
@@ -566,10 +574,7 @@ async def resend(request: Request, reference: str, row: Any, message_id: int) ->
     return await _deliver(request, row, str(msg["text"]), int(msg["id"]))
 
 
-@bp.post("/tickets/<reference>/note")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("note")
 async def note(request: Request, reference: str, row: Any) -> HTTPResponse:
     """An internal note (never shown to the citizen)."""
     text = str((request.form or {}).get("text") or "").strip()[:4000]
@@ -579,10 +584,7 @@ async def note(request: Request, reference: str, row: Any) -> HTTPResponse:
     return _back(reference, ok="Notiz gespeichert.")
 
 
-@bp.post("/tickets/<reference>/update")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("update")
 async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Assign, forward to another office, change status."""
     engine = request.app.ctx.engine
@@ -609,10 +611,7 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     return _back(reference, ok="Vorgang aktualisiert.")
 
 
-@bp.post("/tickets/<reference>/handback")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("handback")
 async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Gives the conversation back to the assistant."""
     try:
@@ -625,10 +624,7 @@ async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     return _back(reference, ok="Das Gespräch ist an den Assistenten zurückgegeben.")
 
 
-@bp.post("/tickets/<reference>/close")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("close")
 async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Closes the ticket with a reason."""
     reason = str((request.form or {}).get("close_reason") or "")
@@ -638,9 +634,7 @@ async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     return _back(reference, ok="Vorgang abgeschlossen.")
 
 
-@bp.post("/tickets/<reference>/reopen")
-@login_required
-@with_ticket
+@case_action("reopen", open_only=False)
 async def reopen(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Reopens a closed ticket ("in Bearbeitung", assigned to whoever reopens it)."""
     if not await asyncio.to_thread(desk(request).reopen, row):
@@ -648,10 +642,7 @@ async def reopen(request: Request, reference: str, row: Any) -> HTTPResponse:
     return _back(reference, ok="Vorgang wieder geöffnet.")
 
 
-@bp.post("/tickets/<reference>/claim")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("claim")
 async def claim(request: Request, reference: str, row: Any) -> HTTPResponse:
     """The caseworker takes the case ("Übernehmen"); others then see who holds it."""
     if not await asyncio.to_thread(desk(request).claim, row):
