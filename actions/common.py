@@ -5,7 +5,8 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -13,6 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.backlog import record_unanswered
 from bot.dialogue import Outcome
+
+if TYPE_CHECKING:
+    from bot.knowledge.base import Knowledge
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +47,34 @@ class OutcomeAction(Action, abc.ABC):
                 f"unknown_{self.name().removeprefix('action_')}",
             )
         return apply(result, dispatcher)
+
+
+class TopicAction(OutcomeAction, abc.ABC):
+    """A topic whose answer is one function of ``bot.dialogue.<topic>``:
+    ``answer(knowledge, text, entities, slots, now) -> Outcome``."""
+
+    @staticmethod
+    @abc.abstractmethod
+    def answer(
+        knowledge: Knowledge,
+        text: str,
+        entities: list[dict[str, Any]],
+        slots: dict[str, Any],
+        now: datetime,
+    ) -> Outcome:
+        """The topic's dialogue function (set as ``answer = staticmethod(...)``)."""
+
+    def outcome(self, tracker: Tracker) -> Outcome:
+        """Delegates to :meth:`answer` with the city's knowledge and the current time."""
+        from bot import runtime
+
+        return self.answer(
+            runtime.knowledge(),
+            message_text(tracker),
+            entities(tracker),
+            tracker.current_slot_values(),
+            runtime.now(),
+        )
 
 
 def apply(result: Outcome, dispatcher: CollectingDispatcher) -> list[EventType]:
