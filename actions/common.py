@@ -5,8 +5,8 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -14,9 +14,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.backlog import record_unanswered
 from bot.dialogue import Outcome
-
-if TYPE_CHECKING:
-    from bot.knowledge.base import Knowledge
 
 logger = logging.getLogger(__name__)
 
@@ -50,19 +47,14 @@ class OutcomeAction(Action, abc.ABC):
 
 
 class TopicAction(OutcomeAction, abc.ABC):
-    """A topic whose answer is one function of ``bot.dialogue.<topic>``:
-    ``answer(knowledge, text, entities, slots, now) -> Outcome``."""
+    """A topic whose answer is one function of ``bot.dialogue.<topic>``, called with the
+    city's knowledge, the message text, its entities, the slots and the current time."""
 
-    @staticmethod
+    answer: ClassVar[Callable[..., Outcome]]  # set as ``staticmethod(<topic>.answer)``
+
     @abc.abstractmethod
-    def answer(
-        knowledge: Knowledge,
-        text: str,
-        entities: list[dict[str, Any]],
-        slots: dict[str, Any],
-        now: datetime,
-    ) -> Outcome:
-        """The topic's dialogue function (set as ``answer = staticmethod(...)``)."""
+    def name(self) -> str:
+        """Action name in the domain."""
 
     def outcome(self, tracker: Tracker) -> Outcome:
         """Delegates to :meth:`answer` with the city's knowledge and the current time."""
