@@ -72,15 +72,9 @@ class Windows:
         at = _utc(sent_at or self._clock())
         key = _key(self.channel, recipient_id)
         with self._engine_factory().begin() as conn:
-            row = conn.execute(
-                sa.select(messenger_windows).where(messenger_windows.c.key_hash == key)
-            ).first()
+            row = _row(conn, key)
             if row is None:
-                conn.execute(
-                    sa.insert(messenger_windows).values(
-                        key_hash=key, last_inbound_at=at, pending="[]"
-                    )
-                )
+                _insert(conn, key, at, [])
                 # Contacts silent for a month with nothing waiting are forgotten.
                 conn.execute(
                     sa.delete(messenger_windows).where(
@@ -101,17 +95,9 @@ class Windows:
         """Keeps a text until the citizen answers the template."""
         key = _key(self.channel, recipient_id)
         with self._engine_factory().begin() as conn:
-            row = conn.execute(
-                sa.select(messenger_windows).where(messenger_windows.c.key_hash == key)
-            ).first()
-            if row is None:
-                conn.execute(
-                    sa.insert(messenger_windows).values(
-                        key_hash=key,
-                        last_inbound_at=datetime(1970, 1, 1, tzinfo=timezone.utc),
-                        pending=json.dumps([text]),
-                    )
-                )
+            row = _row(conn, key)
+            if row is None:  # no message yet: the window was never open
+                _insert(conn, key, datetime(1970, 1, 1, tzinfo=timezone.utc), [text])
                 return
             pending = [*json.loads(row.pending or "[]"), text]
             conn.execute(
@@ -119,6 +105,22 @@ class Windows:
                 .where(messenger_windows.c.key_hash == key)
                 .values(pending=json.dumps(pending[-20:]))
             )
+
+
+def _row(conn: sa.engine.Connection, key: str) -> sa.engine.Row | None:
+    return conn.execute(
+        sa.select(messenger_windows).where(messenger_windows.c.key_hash == key)
+    ).first()
+
+
+def _insert(
+    conn: sa.engine.Connection, key: str, last_inbound: datetime, pending: list[str]
+) -> None:
+    conn.execute(
+        sa.insert(messenger_windows).values(
+            key_hash=key, last_inbound_at=last_inbound, pending=json.dumps(pending)
+        )
+    )
 
 
 def staff_view(
