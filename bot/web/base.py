@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sanic import Request
 from sanic.response import HTTPResponse, html, redirect
 
+from bot.cases.store import Desk
 from bot.channels.guard import secret_bytes as _b
 from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
@@ -139,14 +140,19 @@ def login_required(handler: Handler) -> Handler:
     return wrapper
 
 
-def role_required(roles: Collection[str], message: str) -> Callable[[Handler], Handler]:
+def role_required(
+    roles: Collection[str], message: str, *, audit_target: str | None = None
+) -> Callable[[Handler], Handler]:
     """Only users whose role is in ``roles``; others get :func:`error_page` 403 with
-    ``message``. Goes after :func:`login_required` (it needs ``request.ctx.user``)."""
+    ``message`` (and, with ``audit_target``, a ``denied`` line in the audit log: see
+    :func:`refuse`). Goes after :func:`login_required` (it needs ``request.ctx.user``)."""
 
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
         async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             if request.ctx.user.role not in roles:
+                if audit_target is not None:
+                    return await refuse(request, audit_target, message)
                 return error_page(request, 403, message)
             return await handler(request, *args, **kwargs)
 
@@ -188,3 +194,34 @@ def cookie_secure(request: Request) -> bool:
 def error_page(request: Request, status: int, message: str, **context: Any) -> HTTPResponse:
     """The staff error page: not found, refused, conflict (``staff_error.html``)."""
     return render(request, "staff_error.html", status=status, message=message, **context)
+
+
+async def refuse(request: Request, target: str | None, message: str) -> HTTPResponse:
+    """403 with ``message``, written to the audit log (``denied``: role, office, route)."""
+    user = request.ctx.user
+    detail = f"role={user.role} office={user.office or '-'} {request.method} {request.path}"
+    await asyncio.to_thread(
+        audit, request.app.ctx.engine, user.username, "denied", target, detail[:300]
+    )
+    return error_page(request, 403, message)
+
+
+async def deny(request: Request, target: str | None) -> HTTPResponse:
+    """403 for a case (or office) outside the user's reach, written to the audit log."""
+    return await refuse(
+        request, target, "Dieser Vorgang ist für Ihre Rolle oder Ihr Amt nicht freigegeben."
+    )
+
+
+# --- cases ------------------------------------------------------------------------------
+
+
+def known_offices(request: Request) -> set[str]:
+    """The office ids of the city's knowledge the app serves."""
+    return set(request.app.ctx.knowledge().offices)
+
+
+def desk(request: Request) -> Desk:
+    """The logged-in user's cases (bot.cases.store.Desk): every case read and change of
+    the staff routes goes through it, so office and role scoping apply everywhere."""
+    return Desk(request.app.ctx.engine, request.ctx.user, known_offices(request))

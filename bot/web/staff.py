@@ -20,7 +20,7 @@ from bot.cases import access
 from bot.cases import store as cases
 from bot.cases.delivery import Delivery
 from bot.cases.model import Status, is_open, is_overdue
-from bot.cases.store import CaseClosed, Denied, Desk, NotFound
+from bot.cases.store import CaseClosed, Denied, NotFound
 from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
@@ -36,8 +36,11 @@ from bot.web.base import (
     audit,
     cookie_secure,
     create_session,
+    deny,
+    desk,
     end_session,
     error_page,
+    known_offices,
     login_required,
     now_utc,
     render,
@@ -104,28 +107,6 @@ def _closed(request: Request, reference: str) -> HTTPResponse:
         409,
         "Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn bitte zuerst wieder.",
         reference=reference,
-    )
-
-
-def desk(request: Request) -> Desk:
-    """The logged-in user's cases (bot.cases.store.Desk): every case read and change of
-    the staff routes goes through it, so office and role scoping apply everywhere."""
-    return Desk(request.app.ctx.engine, request.ctx.user, _known_offices(request))
-
-
-def _known_offices(request: Request) -> set[str]:
-    return set(request.app.ctx.knowledge().offices)
-
-
-async def deny(request: Request, target: str | None) -> HTTPResponse:
-    """403 for a case (or office) outside the user's reach, written to the audit log."""
-    user = request.ctx.user
-    detail = f"role={user.role} office={user.office or '-'} {request.method} {request.path}"
-    await asyncio.to_thread(
-        audit, request.app.ctx.engine, user.username, "denied", target, detail[:300]
-    )
-    return error_page(
-        request, 403, "Dieser Vorgang ist für Ihre Rolle oder Ihr Amt nicht freigegeben."
     )
 
 
@@ -327,7 +308,7 @@ def _inbox_data(request: Request) -> dict[str, Any]:
         "offices": offices,
         "channels": labels.channels,
         "staff_names": _staff_names(
-            engine, user.office if user.role == "staff" else None, _known_offices(request)
+            engine, user.office if user.role == "staff" else None, known_offices(request)
         ),
         "unread": unread_total,
         "unassigned": UNASSIGNED,
@@ -339,10 +320,10 @@ def _inbox_data(request: Request) -> dict[str, Any]:
 async def inbox(request: Request) -> HTTPResponse:
     """Tickets: search, filters, sortable columns, paging; live updates by staff.js."""
     user = request.ctx.user
-    if not access.sees_cases(user):
-        return redirect("/staff/backlog/")  # trainers see no case
+    if not access.sees_cases(user):  # trainers and the privacy role see no case
+        return redirect("/staff/privacy/" if user.role == "privacy" else "/staff/backlog/")
     office = request.args.get("office")
-    if office and not access.may_reach(user, office, _known_offices(request)):
+    if office and not access.may_reach(user, office, known_offices(request)):
         return await deny(request, f"office:{office[:60]}")
     data = await asyncio.to_thread(_inbox_data, request)
     q = data["query"]
@@ -449,7 +430,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         request.app.ctx.settings.whatsapp_template_name,
     )
     staff_names = await asyncio.to_thread(
-        _staff_names, engine, ticket["office"], _known_offices(request)
+        _staff_names, engine, ticket["office"], known_offices(request)
     )
     others = await asyncio.to_thread(
         inbox_live.viewers, engine, reference, request.ctx.user.username
@@ -589,7 +570,7 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Assign, forward to another office, change status."""
     engine = request.app.ctx.engine
     form = request.form or {}
-    known = _known_offices(request)
+    known = known_offices(request)
     office = str(form.get("office") or "")
     if not (office and office != row.office and office in known):
         office = ""
