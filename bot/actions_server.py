@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from bot.config import Settings
+from bot.config import load_or_exit
 from bot.logging_setup import setup_logging
 
 REQUEST_MAX_SIZE = 1_000_000  # a tracker window of 200 events is far below this
@@ -42,7 +42,7 @@ def main() -> None:
     from rasa_sdk.endpoint import create_app
     from rasa_sdk.utils import number_of_sanic_workers
 
-    settings = Settings.from_env()
+    settings = load_or_exit()
     setup_logging(settings.state_dir, "actions", settings.log_level)
     app = create_app("actions", cors_origins=[])
     guard_action_server(app, settings.action_server_token)

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from bot.config import REPO_ROOT, Settings
+from bot.config import REPO_ROOT, Settings, SettingsError
 
 MODEL_NAME = "buergerservice"
 TRAINING_DATA_DIRS = ("data/nlu", "data/rules", "data/stories")
@@ -167,7 +167,7 @@ def stack_env(settings: Settings, base: dict[str, str]) -> dict[str, str]:
         WEB_PORT=str(settings.web_port),
         BOT_API_TOKEN=secret(state, "bot_api_token", settings.bot_api_token),
         HANDOFF_API_TOKEN=secret(state, "handoff_api_token", settings.handoff_api_token),
-        WEB_SECRET_KEY=secret(state, "web_secret_key", base.get("WEB_SECRET_KEY", "")),
+        WEB_SECRET_KEY=secret(state, "web_secret_key", settings.web_secret_key),
         TRACKER_STORE_URL=settings.tracker_store_url,
         HANDOFF_DB_URL=settings.handoff_db_url,
         LOCK_STORE_URL=settings.lock_store_url,
@@ -401,11 +401,11 @@ def cmd_user(args: argparse.Namespace) -> int:
     """Creates or updates a staff account (password asked, or from STAFF_PASSWORD)."""
     from bot.web.auth import upsert_user
 
-    password = os.environ.get("STAFF_PASSWORD") or getpass.getpass("Passwort: ")
+    settings = Settings.from_env()
+    password = settings.staff_password or getpass.getpass("Passwort: ")
     if len(password) < 10:
         print("ERROR: das Passwort muss mindestens 10 Zeichen haben")
         return 1
-    settings = Settings.from_env()
     from bot.store import make_engine
 
     upsert_user(
@@ -422,10 +422,7 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 def cmd_maintenance(args: argparse.Namespace) -> int:
     """Switches maintenance mode on or off for the running assistant (no restart)."""
-    from bot.channels.guard import maintenance_flag
-
-    os.environ.setdefault("STATE_DIR", str(Settings.from_env().state_dir))
-    flag = maintenance_flag()
+    flag = Settings.from_env().maintenance_flag
     if args.state == "on":
         flag.parent.mkdir(parents=True, exist_ok=True)
         flag.write_text("on\n")
@@ -551,7 +548,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         q.add_argument("--website", help="the city's website base URL")
         q.set_defaults(func=cmd_import)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:  # a bad environment variable: say which, start nothing
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -17,27 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any
 
 from rasa.core.actions.action import ActionBotResponse, ActionExecutionRejection, RemoteAction
 from rasa.shared.exceptions import RasaException
 
+from bot import config
+
 logger = logging.getLogger(__name__)
 
 FAULT_RESPONSE = "utter_technical_problem"
-DEFAULT_TIMEOUT = 30.0
 
 _original_run = RemoteAction.run
 
 
 def action_timeout() -> float:
-    """Seconds to wait for the action server (``ACTION_TIMEOUT_SECONDS``)."""
-    try:
-        value = float(os.environ.get("ACTION_TIMEOUT_SECONDS", "") or DEFAULT_TIMEOUT)
-    except ValueError:
-        return DEFAULT_TIMEOUT
-    return value if value > 0 else DEFAULT_TIMEOUT
+    """Seconds to wait for the action server (``ACTION_TIMEOUT_SECONDS``, bot.config)."""
+    return config.current().action_timeout_seconds
 
 
 async def run_or_apologise(

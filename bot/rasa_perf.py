@@ -46,7 +46,6 @@ import itertools
 import json
 import logging
 import operator
-import os
 import weakref
 from functools import lru_cache
 from typing import Any
@@ -72,6 +71,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
+from bot import config
+
 _original = Event.resolve_by_type
 _original_validate_action_result = RemoteAction._validate_action_result
 _original_states_for_tracker_history = Domain.states_for_tracker_history
@@ -79,7 +80,6 @@ _original_action_call_format = RemoteAction._action_call_format
 _original_applied_events = DialogueStateTracker.applied_events
 _original_run_action = MessageProcessor._run_action
 _original_format_tracker_states = Policy.format_tracker_states
-DEFAULT_ACTION_EVENTS_WINDOW = 200
 
 
 @lru_cache(maxsize=1)
@@ -274,12 +274,9 @@ def states_for_tracker_history(
 
 
 def action_events_window() -> int:
-    """How many of the latest events the action server gets (``ACTION_EVENTS_WINDOW``)."""
-    try:
-        value = int(os.environ.get("ACTION_EVENTS_WINDOW", "") or DEFAULT_ACTION_EVENTS_WINDOW)
-    except ValueError:
-        return DEFAULT_ACTION_EVENTS_WINDOW
-    return max(value, 50)
+    """How many of the latest events the action server gets (``ACTION_EVENTS_WINDOW``,
+    at least 50: bot.config refuses less)."""
+    return config.current().action_events_window
 
 
 def action_call_format(

@@ -33,7 +33,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import rasa_faults, rasa_perf
+from bot import config, rasa_faults, rasa_perf
 
 logger = logging.getLogger("bot.rasa_server")  # also when run as __main__
 
@@ -210,6 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_rasa_version()
     except RasaVersionError as exc:
+        _say(logging.ERROR, str(exc))
+        return 2
+    try:  # the settings the patches, the tracker store and the channels read (bot.config)
+        config.current()
+    except config.SettingsError as exc:
         _say(logging.ERROR, str(exc))
         return 2
     _say(logging.INFO, describe(install()))

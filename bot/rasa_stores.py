@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import os
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
+from bot import config
 from bot.store import sqlite_pragmas
 
 logger = logging.getLogger(__name__)
@@ -96,10 +96,7 @@ class URLTrackerStore(SQLTrackerStore):
         if rasa_engine.dialect.name == "sqlite":
             self.engine = _sqlite_engine(rasa_engine)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        try:
-            self.cache_size = max(0, int(os.environ.get("TRACKER_CACHE_SIZE", "200")))
-        except ValueError:
-            self.cache_size = 200
+        self.cache_size = config.load().tracker_cache_size  # read once per store
         self._cache: OrderedDict[str, _Kept] = OrderedDict()
         self.cache_hits = 0
         self.cache_misses = 0

@@ -84,7 +84,7 @@ def handoff_engine() -> Engine:
 @lru_cache(maxsize=1)
 def handoff_config() -> HandoffConfig:
     """data/knowledge/handoff.yml."""
-    return HandoffConfig.load(settings().knowledge_dir / "handoff.yml")
+    return HandoffConfig.load(settings().knowledge_dir / "handoff.yml", settings=settings())
 
 
 @lru_cache(maxsize=1)

@@ -38,3 +38,13 @@ def entity(name: str, value: str) -> dict[str, Any]:
 def make_entity() -> Callable[[str, str], dict[str, Any]]:
     """Builder for NLU entities."""
     return entity
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_settings():
+    """Each test sees the environment it sets up, not settings cached by an earlier test."""
+    from bot import config
+
+    config.current.cache_clear()
+    yield
+    config.current.cache_clear()

@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot import config
 from bot.channels.dedup import seen_messages
 from bot.channels.guard import limit_webhooks
 from bot.channels.guard import secret_bytes as _b
@@ -34,7 +34,6 @@ from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, s
 logger = logging.getLogger(__name__)
 MAX_CHARS = 2000
 MAX_BUTTONS = 3
-GRAPH_URL_ENV = "FACEBOOK_GRAPH_URL"  # for a test double or a proxy; default: Meta's Graph API
 
 
 def valid_signature(app_secret: str, body: bytes, header: str | None) -> bool:
@@ -47,7 +46,8 @@ def valid_signature(app_secret: str, body: bytes, header: str | None) -> bool:
 
 def _client(token: str, graph_url: str = "") -> MessengerClient:
     client = MessengerClient(token)
-    graph_url = graph_url or os.environ.get(GRAPH_URL_ENV, "")
+    # FACEBOOK_GRAPH_URL: a test double or a proxy; default: Meta's Graph API
+    graph_url = graph_url or config.current().facebook_graph_url
     if graph_url:
         client.graph_url = graph_url.rstrip("/")
     return client

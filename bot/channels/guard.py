@@ -14,7 +14,6 @@ the channels).
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
@@ -25,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot import config
 from bot.ratelimit import (
     IpRateLimiter,
     client_ip,
@@ -136,7 +136,7 @@ def secret_bytes(value: str) -> bytes:
 
 def maintenance_flag() -> Path:
     """The operator's switch: while this file exists, every message gets the notice."""
-    return Path(os.environ.get("STATE_DIR") or "var") / "maintenance"
+    return config.current().maintenance_flag
 
 
 class RateLimiter:
@@ -173,7 +173,7 @@ class RateLimiter:
 @lru_cache(maxsize=1)
 def limiter() -> RateLimiter:
     """The process's limiter (``RATE_LIMIT_PER_MINUTE``, default 20)."""
-    return RateLimiter(int(os.environ.get("RATE_LIMIT_PER_MINUTE") or 20))
+    return RateLimiter(config.current().rate_limit_per_minute)
 
 
 def guarded_message(message: Any) -> Any:

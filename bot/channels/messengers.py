@@ -31,29 +31,39 @@ CHANNEL_VARS = {
 }
 
 
-def enabled_channels(env: Mapping[str, str]) -> list[str]:
-    """The messengers whose variables are all set."""
-    return [name for name, names in CHANNEL_VARS.items() if all(env.get(v) for v in names)]
+def _settings(source: Settings | Mapping[str, str]) -> Settings:
+    return source if isinstance(source, Settings) else Settings.from_env(source)
 
 
-def messenger_credentials(env: Mapping[str, str]) -> dict[str, Any]:
+def _all_set(settings: Settings, names: tuple[str, ...]) -> bool:
+    fields = Settings.variables()
+    return all(getattr(settings, fields[v]) for v in names)
+
+
+def enabled_channels(source: Settings | Mapping[str, str]) -> list[str]:
+    """The messengers whose variables are all set (in settings or an environment)."""
+    settings = _settings(source)
+    return [name for name, names in CHANNEL_VARS.items() if _all_set(settings, names)]
+
+
+def messenger_credentials(source: Settings | Mapping[str, str]) -> dict[str, Any]:
     """Credentials sections for the messengers whose variables are all set."""
+    settings = _settings(source)
     creds: dict[str, Any] = {}
-    if all(env.get(v) for v in FACEBOOK_VARS):
+    if _all_set(settings, FACEBOOK_VARS):
         creds["bot.channels.facebook.SignedFacebookInput"] = {
-            "verify": env["FACEBOOK_VERIFY_TOKEN"],
-            "secret": env["FACEBOOK_APP_SECRET"],
-            "page-access-token": env["FACEBOOK_PAGE_ACCESS_TOKEN"],
+            "verify": settings.facebook_verify_token,
+            "secret": settings.facebook_app_secret,
+            "page-access-token": settings.facebook_page_access_token,
         }
-    if all(env.get(v) for v in TELEGRAM_VARS):
+    if _all_set(settings, TELEGRAM_VARS):
         creds["bot.channels.telegram.SignedTelegramInput"] = {
-            "access_token": env["TELEGRAM_BOT_TOKEN"],
-            "verify": env["TELEGRAM_BOT_NAME"],
-            "webhook_url": env["TELEGRAM_WEBHOOK_URL"],
-            "secret_token": env["TELEGRAM_SECRET_TOKEN"],
+            "access_token": settings.telegram_bot_token,
+            "verify": settings.telegram_bot_name,
+            "webhook_url": settings.telegram_webhook_url,
+            "secret_token": settings.telegram_secret_token,
         }
-    settings = Settings.from_env(env)
-    if all(env.get(v) for v in WHATSAPP_VARS):
+    if _all_set(settings, WHATSAPP_VARS):
         creds["bot.channels.whatsapp.WhatsAppInput"] = {
             "verify_token": settings.whatsapp_verify_token,
             "app_secret": settings.whatsapp_app_secret,
@@ -63,14 +73,14 @@ def messenger_credentials(env: Mapping[str, str]) -> dict[str, Any]:
             "template_name": settings.whatsapp_template_name,
             "template_language": settings.whatsapp_template_language,
         }
-    if all(env.get(v) for v in INSTAGRAM_VARS):
+    if _all_set(settings, INSTAGRAM_VARS):
         creds["bot.channels.instagram.InstagramInput"] = {
             "verify": settings.instagram_verify_token,
             "secret": settings.instagram_app_secret,
             "access-token": settings.instagram_access_token,
             "graph_url": settings.instagram_graph_url,
         }
-    if all(env.get(v) for v in THREEMA_VARS):
+    if _all_set(settings, THREEMA_VARS):
         creds["bot.channels.threema.ThreemaInput"] = {
             "id": settings.threema_id,
             "secret": settings.threema_secret,

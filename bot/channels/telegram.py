@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
+from bot import config
 from bot.channels.dedup import seen_messages
 from bot.channels.guard import limit_webhooks
 from bot.channels.guard import secret_bytes as _b
@@ -34,17 +34,15 @@ from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, s
 logger = logging.getLogger(__name__)
 MAX_CHARS = 4096
 MAX_CALLBACK_BYTES = 64
-API_URL_ENV = "TELEGRAM_API_URL"  # a local Bot API server or a test double
 
 
 class SignedTelegramOutput(TelegramOutput):
     """Telegram output with length limits and numbered choices where buttons fail."""
 
     def __init__(self, access_token: str | None, choices: ChoiceMemory) -> None:
-        server = None
-        if os.environ.get(API_URL_ENV):
-            server = TelegramAPIServer.from_base(os.environ[API_URL_ENV])
-        if server is not None:
+        api_url = config.current().telegram_api_url  # a local Bot API server or a test double
+        if api_url:
+            server = TelegramAPIServer.from_base(api_url)
             super(TelegramOutput, self).__init__(access_token, server=server)
         else:
             super().__init__(access_token)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from bot.knowledge.base import Knowledge
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 @dataclass(frozen=True)
@@ -41,31 +43,39 @@ class HandoffConfig:
     routing: tuple[tuple[frozenset[str], str], ...] = ()
 
     @classmethod
-    def load(cls, path: Path, env: Mapping[str, str] | None = None) -> HandoffConfig:
+    def load(
+        cls,
+        path: Path,
+        env: Mapping[str, str] | None = None,
+        *,
+        settings: Settings | None = None,
+    ) -> HandoffConfig:
         """Reads handoff.yml (defaults where a key is missing).
 
-        ``HANDOFF_INTERIM_AFTER_HOURS`` in the environment overrides the interim delay.
+        ``HANDOFF_INTERIM_AFTER_HOURS`` of the settings overrides the interim delay, and
+        ``THREEMA_ID`` is offered when the Threema channel is enabled. ``settings``
+        default to those of ``env`` (default: the process environment).
         """
+        from bot.channels.messengers import enabled_channels
+        from bot.config import Settings
+
+        settings = settings or Settings.from_env(env)
         raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        env = os.environ if env is None else env
         resume_url = str(raw.get("resume_url") or cls.resume_url)
         if "{token}" not in resume_url or "{reference}" in resume_url:
             raise ValueError(
                 f"{path}: resume_url must contain {{token}} and not {{reference}} "
                 "(a reference grants no access to a case)"
             )
-        if env.get("HANDOFF_INTERIM_AFTER_HOURS"):
-            raw["interim_after_hours"] = float(env["HANDOFF_INTERIM_AFTER_HOURS"])
+        if settings.handoff_interim_after_hours is not None:
+            raw["interim_after_hours"] = settings.handoff_interim_after_hours
         channels = _channels(raw)
         trusted = raw.get("trusted_channels") or ["socketio", "rest"]
         third_party = dict(raw.get("third_party_channels") or {})
         if channels:  # the per-channel policy decides; the older two lists follow from it
             trusted = [k for k, c in channels.items() if c.personal_data]
             third_party = {k: c.name for k, c in channels.items() if not c.personal_data}
-        from bot.channels.messengers import enabled_channels
-        from bot.config import Settings
-
-        threema_on = "threema" in enabled_channels(env)
+        threema_on = "threema" in enabled_channels(settings)
         return cls(
             trusted_channels=frozenset(trusted),
             third_party_channels=third_party,
@@ -74,7 +84,7 @@ class HandoffConfig:
             default_why=str(raw.get("default_why") or ""),
             switch_to=tuple(str(t) for t in raw.get("switch_to") or ["website"]),
             threema_offer=str(raw.get("threema_offer") or ""),
-            threema_id=Settings.from_env(env).threema_id if threema_on else "",
+            threema_id=settings.threema_id if threema_on else "",
             resume_url=str(raw.get("resume_url") or cls.resume_url),
             response_hours=float(raw.get("response_hours", 24)),
             interim_after_hours=float(raw.get("interim_after_hours", 8)),

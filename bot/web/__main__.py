@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
+from bot.config import load_or_exit
 from bot.logging_setup import setup_logging
 from bot.web.app import create_app
 
 
 def main() -> None:
     """Runs the web app (blocking)."""
-    settings = Settings.from_env()
+    settings = load_or_exit()
     setup_logging(settings.state_dir, "web", settings.log_level)
     app = create_app(settings)
     app.run(

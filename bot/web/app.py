@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import aiohttp
@@ -65,14 +64,12 @@ def create_app(
     app.ctx.templates = templates()
     # Every page names the city of KNOWLEDGE_DIR (city.yml), not the demo city.
     app.ctx.templates.globals["city"] = load_city(settings.knowledge_dir)
-    app.ctx.bot_api_token = settings.bot_api_token or os.environ.get("BOT_API_TOKEN", "")
-    app.ctx.handoff_api_token = settings.handoff_api_token or os.environ.get(
-        "HANDOFF_API_TOKEN", ""
-    )
-    app.ctx.cookie_secure = os.environ.get("WEB_COOKIE_SECURE", "").lower() in ("1", "true", "yes")
+    app.ctx.bot_api_token = settings.bot_api_token
+    app.ctx.handoff_api_token = settings.handoff_api_token
+    app.ctx.cookie_secure = settings.web_cookie_secure
     knowledge_cache = KnowledgeCache(settings.knowledge_dir)
     app.ctx.knowledge = knowledge_cache.get
-    handoff_config = HandoffConfig.load(settings.knowledge_dir / "handoff.yml")
+    handoff_config = HandoffConfig.load(settings.knowledge_dir / "handoff.yml", settings=settings)
     app.ctx.handoff_config = lambda: handoff_config
     app.static("/static", str(HERE / "static"), name="static")
     app.blueprint(health.bp)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -25,6 +24,7 @@ from sanic import Sanic
 from bot import privacy
 from bot.cases import store as cases
 from bot.cases.model import is_overdue
+from bot.config import Settings
 from bot.handoff.tickets import REASON_LABELS
 from bot.timeutil import as_utc
 
@@ -37,7 +37,7 @@ INTERIM_TEXT = (
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    """SMTP from the environment; notifications are off when SMTP_HOST is empty."""
+    """SMTP of the settings; notifications are off when SMTP_HOST is empty."""
 
     host: str
     port: int
@@ -47,18 +47,17 @@ class SmtpSettings:
     starttls: bool
 
     @classmethod
-    def from_env(cls) -> SmtpSettings | None:
+    def of(cls, settings: Settings) -> SmtpSettings | None:
         """None when SMTP_HOST is not set."""
-        host = os.environ.get("SMTP_HOST", "")
-        if not host:
+        if not settings.smtp_host:
             return None
         return cls(
-            host=host,
-            port=int(os.environ.get("SMTP_PORT") or 25),
-            sender=os.environ.get("SMTP_FROM") or _default_sender(),
-            user=os.environ.get("SMTP_USER", ""),
-            password=os.environ.get("SMTP_PASSWORD", ""),
-            starttls=os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from or _default_sender(),
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
         )
 
 
@@ -116,7 +115,7 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
     now = now or app.ctx.settings.now().astimezone(timezone.utc)
     engine = app.ctx.engine
     counts = {"notified": 0, "overdue": 0, "interim": 0}
-    smtp = SmtpSettings.from_env()
+    smtp = SmtpSettings.of(app.ctx.settings)
     knowledge = app.ctx.knowledge()
     config = app.ctx.handoff_config()
 
@@ -215,7 +214,7 @@ async def run_retention_if_due(
 
 async def run_periodically(app: Sanic) -> None:
     """Runs :func:`run_once` and the daily retention forever (cancelled at server stop)."""
-    interval = float(os.environ.get("JOB_INTERVAL_SECONDS") or 30)
+    interval = app.ctx.settings.job_interval_seconds
     while True:
         await asyncio.sleep(interval)
         try:

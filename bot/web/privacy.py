@@ -10,7 +10,6 @@ its target is the case reference or a keyed hash of the sender id.
 from __future__ import annotations
 
 import asyncio
-import os
 from functools import wraps
 from typing import Any
 
@@ -122,6 +121,6 @@ async def delete(request: Request) -> HTTPResponse:
         scope,
         request.ctx.user.username,
         _now(request),
-        os.environ.get("WEB_SECRET_KEY", ""),
+        ctx.settings.web_secret_key,
     )
     return render(request, "staff_privacy.html", labels=COUNT_LABELS, deleted=deleted)

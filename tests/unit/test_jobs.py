@@ -19,11 +19,9 @@ CREATED = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def smtp(monkeypatch):
+def smtp():
     controller, box = start_smtp()
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(controller.port))
-    yield box
+    yield box, {"smtp_host": "127.0.0.1", "smtp_port": controller.port}
     controller.stop()
 
 
@@ -55,7 +53,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 async def test_new_and_overdue_mail_once_each_without_content(settings, smtp):
-    async with running_app(settings) as web:
+    smtp, smtp_settings = smtp
+    async with running_app(settings.replace(**smtp_settings)) as web:
         before_due = await jobs.run_once(web.app, now=CREATED + timedelta(hours=1))
         after_due = await jobs.run_once(web.app, now=CREATED + timedelta(days=2))
         again = await jobs.run_once(web.app, now=CREATED + timedelta(days=3))
@@ -73,8 +72,8 @@ async def test_new_and_overdue_mail_once_each_without_content(settings, smtp):
     assert all("IBAN" not in m.get_content() for m in smtp.messages)
 
 
-async def test_no_smtp_configured_sends_nothing(settings, monkeypatch):
-    monkeypatch.delenv("SMTP_HOST", raising=False)
+async def test_no_smtp_configured_sends_nothing(settings):
+    assert not settings.smtp_host
     async with running_app(settings) as web:
         counts = await jobs.run_once(web.app, now=CREATED + timedelta(days=2))
     assert counts == {"notified": 0, "overdue": 0, "interim": 0}

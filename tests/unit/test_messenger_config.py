@@ -7,6 +7,7 @@ import pytest
 from bot.channels.messengers import CHANNEL_VARS, enabled_channels, messenger_credentials
 
 FULL = {name: f"value-of-{name.lower()}" for names in CHANNEL_VARS.values() for name in names}
+FULL["TELEGRAM_WEBHOOK_URL"] = "https://buergerservice.example/webhooks/telegram/webhook"
 SECTIONS = {
     "whatsapp": "bot.channels.whatsapp.WhatsAppInput",
     "instagram": "bot.channels.instagram.InstagramInput",

@@ -166,9 +166,8 @@ async def test_confirmed_deletion_by_reference(settings):
     assert "events=7" in row.detail and "tickets=1" in row.detail
 
 
-async def test_deletion_by_sender_id_keeps_the_id_out_of_the_audit_log(settings, monkeypatch):
-    monkeypatch.setenv("WEB_SECRET_KEY", "secret-key")
-    async with running_app(settings) as web:
+async def test_deletion_by_sender_id_keeps_the_id_out_of_the_audit_log(settings):
+    async with running_app(settings.replace(web_secret_key="secret-key")) as web:
         csrf = await login(web)
         async with web.http.post(
             f"{web.url}/staff/privacy/delete",

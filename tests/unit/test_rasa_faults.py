@@ -21,6 +21,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_faults
+from bot.config import SettingsError
 from tests.webserver import free_port
 
 DOMAIN = Domain.load(str(Path(__file__).parents[2] / "domain"))
@@ -93,10 +94,18 @@ def test_a_working_action_server_is_untouched():
     assert [e.text for e in events] == ["Geöffnet bis 18 Uhr."]
 
 
-@pytest.mark.parametrize(("value", "expected"), [("", 30.0), ("5", 5.0), ("x", 30.0), ("-1", 30.0)])
+@pytest.mark.parametrize(("value", "expected"), [("", 30.0), ("5", 5.0), ("0.5", 0.5)])
 def test_timeout_setting(monkeypatch, value, expected):
     monkeypatch.setenv("ACTION_TIMEOUT_SECONDS", value)
     assert rasa_faults.action_timeout() == expected
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "0"])
+def test_a_bad_timeout_stops_the_start_naming_the_variable(monkeypatch, value):
+    # it used to fall back to 30 s without a word (issue 18: every bad value stops the start)
+    monkeypatch.setenv("ACTION_TIMEOUT_SECONDS", value)
+    with pytest.raises(SettingsError, match="ACTION_TIMEOUT_SECONDS"):
+        rasa_faults.action_timeout()
 
 
 def test_install_is_idempotent():
