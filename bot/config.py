@@ -368,6 +368,15 @@ class Settings(BaseSettings):
         "limits",
         ge=0,
     )
+    staff_delivery_ack_seconds: int = _var(
+        5,
+        "STAFF_DELIVERY_ACK_SECONDS",
+        "a staff reply counts as delivered on the website only when the widget confirms it "
+        "within this time",
+        "limits",
+        ge=1,
+        le=60,
+    )
     request_max_bytes: int = _var(
         1_000_000,
         "REQUEST_MAX_BYTES",

@@ -55,6 +55,21 @@ ticket_messages = sa.Table(
     sa.Column("delivered", sa.Boolean, nullable=False, default=False),
 )
 
+# How the channel answered when a staff reply was sent: confirmed by the citizen's client
+# (website: the widget acknowledged the socket.io event) or the platform (messenger API
+# answered 2xx), waiting (WhatsApp: for the 24-hour window), or not delivered (with why).
+# ``ticket_messages.delivered`` is true only when confirmed. Owned by bot.cases.store.
+message_deliveries = sa.Table(
+    "message_deliveries",
+    metadata,
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("ticket_messages.id"), primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),  # zugestellt | wartet | nicht_zugestellt
+    sa.Column("channel", sa.String(40), nullable=True),
+    sa.Column("detail", sa.String(200), nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=1),
+)
+
 # Resume links (messenger -> website): a single-use capability per case, separate from the
 # readable reference. Only the SHA-256 of the token is stored (bot/cases/resume.py).
 resume_tokens = sa.Table(

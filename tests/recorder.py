@@ -33,6 +33,9 @@ class Recorder:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Threema Gateway: public keys by Threema ID (hex), as GET /pubkeys/<id> answers them
     threema_pubkeys: dict[str, str] = field(default_factory=dict)
+    # Recipients the platform refuses to deliver to (blocked the bot, left the chat): their
+    # sends are answered with the platform's documented error (see _refusal).
+    refused: set[str] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -113,6 +116,47 @@ def _parse(raw: bytes, content_type: str) -> Any:
     return {"raw": raw.decode(errors="replace")}
 
 
+def _recipient(path: str, body: Any) -> str:
+    if not isinstance(body, dict):
+        return ""
+    if path.endswith("/sendMessage"):
+        return str(body.get("chat_id", ""))
+    if path.endswith("/me/messages"):
+        return str((body.get("recipient") or {}).get("id", ""))
+    return str(body.get("to", ""))  # WhatsApp Cloud API, Threema /send_e2e
+
+
+def _refusal(path: str, body: Any, refused: set[str]) -> tuple[int, str, bytes] | None:
+    """The platform's answer when it does not deliver to a recipient, shaped as documented:
+    Telegram 403 "bot was blocked by the user", Graph API 400 (#551) "This person isn't
+    available right now", WhatsApp 400 (#131026) "Message undeliverable", Threema 400."""
+    recipient = _recipient(path, body)
+    if not recipient or recipient not in refused:
+        return None
+    if path.endswith("/sendMessage"):
+        payload: Any = {
+            "ok": False,
+            "error_code": 403,
+            "description": "Forbidden: bot was blocked by the user",
+        }
+        return 403, "application/json", json.dumps(payload).encode()
+    if path == "/send_e2e":
+        return 400, "text/plain", b""
+    whatsapp = path.endswith("/messages") and not path.endswith("/me/messages")
+    error = (
+        {"message": "Message undeliverable", "type": "OAuthException", "code": 131026}
+        if whatsapp
+        else {
+            "message": "(#551) This person isn't available right now.",
+            "type": "OAuthException",
+            "code": 551,
+            "error_subcode": 1545041,
+        }
+    )
+    payload = {"error": {**error, "fbtrace_id": "AbCdEfGhIjK"}}
+    return 400, "application/json", json.dumps(payload).encode()
+
+
 def start_recorder() -> Recorder:
     """Starts the recorder on a free loopback port."""
     holder: dict[str, Recorder] = {}
@@ -128,6 +172,15 @@ def start_recorder() -> Recorder:
             path = self.path.split("?", 1)[0]
             with rec.lock:
                 rec.calls.append(Call(self.command, path, body))
+            refusal = _refusal(path, body, rec.refused)
+            if refusal is not None:
+                status, content_type, data = refusal
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if path.startswith("/pubkeys/") or path == "/send_e2e":  # Threema Gateway
                 if path == "/send_e2e":
                     text = f"{len(rec.calls):016x}"

@@ -43,10 +43,11 @@ from bot.cases.model import (
     overdue_clause,
 )
 from bot.handoff.redact import redact
-from bot.store import audit_log, resume_tokens, ticket_messages, tickets
+from bot.store import audit_log, message_deliveries, resume_tokens, ticket_messages, tickets
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from bot.cases.delivery import Delivery
     from bot.cases.inbox import InboxQuery
     from bot.handoff.tickets import NewTicket
 
@@ -162,14 +163,61 @@ def by_reference(engine: Engine, reference: str) -> Any:
 
 
 def messages(engine: Engine, ticket_id: int) -> list[dict[str, Any]]:
-    """Replies, notes, interim and system messages of a case, oldest first."""
+    """Replies, notes, interim and system messages of a case, oldest first, each with what
+    its channel reported (``delivery_state``, ``delivery_detail``; None: nothing)."""
+    d = message_deliveries.c
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(ticket_messages)
+            sa.select(
+                ticket_messages,
+                d.state.label("delivery_state"),
+                d.detail.label("delivery_detail"),
+                d.attempts.label("delivery_attempts"),
+            )
+            .select_from(
+                ticket_messages.outerjoin(message_deliveries, d.message_id == ticket_messages.c.id)
+            )
             .where(ticket_messages.c.ticket_id == ticket_id)
             .order_by(ticket_messages.c.id)
         )
         return [dict(r._mapping) for r in rows]
+
+
+def message(engine: Engine, message_id: int) -> dict[str, Any] | None:
+    """One message with its delivery state (see :func:`messages`)."""
+    d = message_deliveries.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(
+                ticket_messages,
+                d.state.label("delivery_state"),
+                d.detail.label("delivery_detail"),
+                d.attempts.label("delivery_attempts"),
+            )
+            .select_from(
+                ticket_messages.outerjoin(message_deliveries, d.message_id == ticket_messages.c.id)
+            )
+            .where(ticket_messages.c.id == message_id)
+        ).first()
+    return None if row is None else dict(row._mapping)
+
+
+def undelivered_replies(engine: Engine, ticket_ids: Collection[int]) -> dict[int, int]:
+    """Ticket id -> staff replies not (yet) confirmed as delivered (the inbox marks them)."""
+    out: dict[int, int] = {}
+    with engine.connect() as conn:
+        for batch in _chunks(sorted(ticket_ids)):
+            for ticket_id, n in conn.execute(
+                sa.select(ticket_messages.c.ticket_id, sa.func.count())
+                .where(
+                    ticket_messages.c.kind == "reply",
+                    ticket_messages.c.delivered.is_(False),
+                    ticket_messages.c.ticket_id.in_(batch),
+                )
+                .group_by(ticket_messages.c.ticket_id)
+            ):
+                out[int(ticket_id)] = int(n)
+    return out
 
 
 def open_cases(engine: Engine) -> list[Any]:
@@ -217,6 +265,57 @@ def latest_citizen_messages(engine: Engine, ticket_ids: Collection[int]) -> dict
 
 
 # --- system changes -----------------------------------------------------------------------
+
+
+def record_delivery(
+    engine: Engine,
+    message_id: int,
+    state: Delivery | str,
+    channel: str,
+    detail: str,
+    now: datetime,
+) -> None:
+    """What the channel reported for a stored staff message (bot.cases.delivery).
+
+    ``zugestellt`` marks the message delivered and, for the case's first delivered reply,
+    sets the first response time; other states leave it not delivered. A later attempt
+    overwrites the state and counts the attempts.
+    """
+    value = str(getattr(state, "value", state))
+    with engine.begin() as conn:
+        msg = conn.execute(
+            sa.select(ticket_messages.c.ticket_id, ticket_messages.c.kind).where(
+                ticket_messages.c.id == message_id
+            )
+        ).first()
+        if msg is None:
+            return  # erased meanwhile
+        seen = conn.execute(
+            sa.select(message_deliveries.c.attempts).where(
+                message_deliveries.c.message_id == message_id
+            )
+        ).scalar()
+        values = {"state": value, "channel": channel[:40], "detail": detail[:200], "at": now}
+        if seen is None:
+            conn.execute(sa.insert(message_deliveries).values(message_id=message_id, **values))
+        else:
+            conn.execute(
+                sa.update(message_deliveries)
+                .where(message_deliveries.c.message_id == message_id)
+                .values(attempts=int(seen) + 1, **values)
+            )
+        if value == "zugestellt":
+            conn.execute(
+                sa.update(ticket_messages)
+                .where(ticket_messages.c.id == message_id)
+                .values(delivered=True)
+            )
+            if msg.kind == "reply":
+                conn.execute(
+                    sa.update(tickets)
+                    .where(tickets.c.id == msg.ticket_id, tickets.c.first_response_at.is_(None))
+                    .values(first_response_at=now)
+                )
 
 
 def mark_notified(engine: Engine, ticket_id: int, now: datetime) -> None:
@@ -331,6 +430,13 @@ def delete_cases(conn: Connection, ids: list[int], delete: bool = True) -> tuple
     for batch in _chunks(ids):
         msgs = ticket_messages.c.ticket_id.in_(batch)
         if delete:
+            conn.execute(
+                sa.delete(message_deliveries).where(
+                    message_deliveries.c.message_id.in_(
+                        sa.select(ticket_messages.c.id).where(msgs).scalar_subquery()
+                    )
+                )
+            )
             n_messages += conn.execute(sa.delete(ticket_messages).where(msgs)).rowcount or 0
             conn.execute(sa.delete(resume_tokens).where(resume_tokens.c.ticket_id.in_(batch)))
             n_tickets += (
@@ -476,6 +582,24 @@ class Desk:
             self._set(conn, current.id, **values)
             _audit(conn, username, "reply", current.reference)
         return message_id
+
+    def resend(self, row: Any, message_id: int) -> dict[str, Any]:
+        """A reply not yet delivered, to be sent again (audited as ``resend``);
+        :class:`NotFound` when the message is not an undelivered reply of this case."""
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id, need_open=True)
+            msg = conn.execute(
+                sa.select(ticket_messages).where(
+                    ticket_messages.c.id == message_id,
+                    ticket_messages.c.ticket_id == current.id,
+                    ticket_messages.c.kind == "reply",
+                    ticket_messages.c.delivered.is_(False),
+                )
+            ).first()
+            if msg is None:
+                raise NotFound(f"{current.reference}/{message_id}")
+            _audit(conn, self.user.username, "resend", current.reference, f"message {msg.id}")
+        return dict(msg._mapping)
 
     def note(self, row: Any, text: str) -> None:
         """An internal note (never shown to the citizen)."""

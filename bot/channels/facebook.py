@@ -25,6 +25,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from bot import config
+from bot.cases import delivery
 from bot.channels.dedup import seen_messages
 from bot.channels.guard import limit_webhooks
 from bot.channels.guard import secret_bytes as _b
@@ -62,21 +63,32 @@ class SignedMessengerBot(MessengerBot):
         super().__init__(client)
         self.choices = choices
 
-    def send(self, recipient_id: str, element: Any) -> None:
-        """Blocking send (called in a worker thread only)."""
-        self.messenger_client.send(element.to_dict(), recipient_id, "RESPONSE", timeout=10)
+    def send(self, recipient_id: str, element: Any) -> Any:
+        """Blocking send (called in a worker thread only); the Send API's answer."""
+        return self.messenger_client.send(element.to_dict(), recipient_id, "RESPONSE", timeout=10)
 
-    async def _send_text(self, recipient_id: str, text: str) -> None:
+    async def _send_text(self, recipient_id: str, text: str, confirmed: bool = False) -> None:
+        """``confirmed``: every part must be accepted by the Send API (it answers
+        ``{"recipient_id", "message_id"}``; fbmessenger returns an error body as it is)."""
         from fbmessenger.elements import Text as FBText
 
         for part in split_text(text, self.max_chars):
-            await asyncio.to_thread(self.send, recipient_id, FBText(text=part))
+            answer = await asyncio.to_thread(self.send, recipient_id, FBText(text=part))
+            if confirmed and not (isinstance(answer, dict) and answer.get("message_id")):
+                error = answer.get("error") if isinstance(answer, dict) else None
+                code = error.get("code") if isinstance(error, dict) else None
+                raise delivery.NotDelivered(f"{self.name()}: Send API error {code or '?'}")
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Sends text, split at Messenger's limit; staff replies are marked as such."""
         if kwargs.get("staff"):
             text = STAFF_PREFIX + text
-        await self._send_text(recipient_id, text)
+        if delivery.message_id(kwargs) is None:
+            await self._send_text(recipient_id, text)
+            return
+        await delivery.confirm(
+            kwargs, self.name(), lambda: self._send_text(recipient_id, text, confirmed=True)
+        )
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any

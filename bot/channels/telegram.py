@@ -25,6 +25,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from bot import config
+from bot.cases import delivery
 from bot.channels.dedup import seen_messages
 from bot.channels.guard import limit_webhooks
 from bot.channels.guard import secret_bytes as _b
@@ -52,8 +53,12 @@ class SignedTelegramOutput(TelegramOutput):
         """Sends text, split at Telegram's limit; staff replies are marked as such."""
         if kwargs.get("staff"):
             text = STAFF_PREFIX + text
-        for part in split_text(text, MAX_CHARS):
-            await self.send_message(recipient_id, part)
+
+        async def send() -> None:  # aiogram raises on every error answer of the Bot API
+            for part in split_text(text, MAX_CHARS):
+                await self.send_message(recipient_id, part)
+
+        await delivery.confirm(kwargs, "telegram", send)
 
     async def send_text_with_buttons(
         self,

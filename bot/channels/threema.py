@@ -40,6 +40,7 @@ from nacl.public import Box, PrivateKey, PublicKey
 from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Request
 
+from bot.cases import delivery
 from bot.channels.base import Incoming, RetryLater, Unsupported, WebhookInput
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 
@@ -160,19 +161,23 @@ class ThreemaOutput(OutputChannel):
         if kwargs.get("staff"):
             text = STAFF_PREFIX + text
         ch = self.channel
-        public_key = await ch.public_key(recipient_id)
-        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
-            for part in text_parts(text):
-                nonce, box = encrypt(ch.private_key, public_key, part)
-                form = {
-                    "from": ch.gateway_id,
-                    "to": recipient_id,
-                    "nonce": nonce.hex(),
-                    "box": box.hex(),
-                    "secret": ch.secret,
-                }
-                async with session.post(f"{ch.api_url}/send_e2e", data=form) as resp:
-                    resp.raise_for_status()
+
+        async def send() -> None:  # the gateway answers 200 with the message id, else raises
+            public_key = await ch.public_key(recipient_id)
+            async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+                for part in text_parts(text):
+                    nonce, box = encrypt(ch.private_key, public_key, part)
+                    form = {
+                        "from": ch.gateway_id,
+                        "to": recipient_id,
+                        "nonce": nonce.hex(),
+                        "box": box.hex(),
+                        "secret": ch.secret,
+                    }
+                    async with session.post(f"{ch.api_url}/send_e2e", data=form) as resp:
+                        resp.raise_for_status()
+
+        await delivery.confirm(kwargs, "threema", send)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any

@@ -25,6 +25,8 @@ With ``SOCKETIO_REDIS_URL`` several Rasa instances share the socket.io rooms thr
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -39,6 +41,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage, decode_bearer
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot.cases import delivery
 from bot.channels.guard import RateLimiter
 from bot.channels.rest import guard_handler
 from bot.config import Settings
@@ -50,15 +53,64 @@ MAX_PACKET_BYTES = 64 * 1024  # a message (2,000 characters) plus capped customD
 
 
 class WebsiteOutput(SocketIOOutput):
-    """Marks staff replies (``metadata.staff``) so the widget can show who writes."""
+    """Marks staff replies (``metadata.staff``) so the widget can show who writes, and
+    confirms a stored staff reply (``message_id``) only when the widget acknowledged it."""
+
+    def __init__(self, sio: Any, bot_message_evt: str, ack_seconds: float = 5.0) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.ack_seconds = ack_seconds
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Sends each paragraph; staff messages carry ``metadata: {staff: true}``."""
         if not kwargs.get("staff"):
             await super().send_text_message(recipient_id, text, **kwargs)
             return
-        for part in text.strip().split("\n\n"):
-            await self._send_message(recipient_id, {"text": part, "metadata": {"staff": True}})
+        parts = text.strip().split("\n\n")
+        if delivery.message_id(kwargs) is None:
+            for part in parts:
+                await self._send_message(recipient_id, {"text": part, "metadata": {"staff": True}})
+            return
+
+        async def send() -> None:
+            for part in parts:
+                payload = {"text": part, "metadata": {"staff": True}}
+                if not await self.emit_confirmed(recipient_id, payload):
+                    raise delivery.NotDelivered("website: no connected chat confirmed it")
+
+        await delivery.confirm(kwargs, "socketio", send)
+
+    async def emit_confirmed(self, room: str, payload: dict[str, Any]) -> bool:
+        """Emits to the session's room and waits for the widget's acknowledgement.
+
+        python-socketio's ack callback: the first client of the room that acknowledges
+        counts; with the Redis manager the ack comes back from whichever instance holds
+        the socket. False when nobody acknowledged within ``ack_seconds``.
+        """
+        loop = asyncio.get_running_loop()
+        acked: asyncio.Future[bool] = loop.create_future()
+
+        def on_ack(*_: Any) -> None:
+            if not acked.done():
+                acked.set_result(True)
+
+        await self.sio.emit(self.bot_message_evt, payload, room=room, callback=on_ack)
+        try:
+            return await asyncio.wait_for(asyncio.shield(acked), self.ack_seconds)
+        except asyncio.TimeoutError:
+            self._forget(room, on_ack)
+            return False
+
+    def _forget(self, room: str, callback: Any) -> None:
+        """Drops the callbacks of an unanswered emit (they would stay for ever)."""
+        manager = self.sio.manager
+        keys = [room]
+        with contextlib.suppress(Exception):
+            keys += [sid for sid, _ in manager.get_participants("/", room)]
+        for key in keys:
+            entries = manager.callbacks.get(key) or {}
+            for ack_id, value in list(entries.items()):
+                if value is callback or getattr(value, "func", None) is callback:
+                    entries.pop(ack_id, None)
 
 
 @dataclass
@@ -150,6 +202,7 @@ class WebsiteInput(SocketIOInput):
         assert sio is not None
         settings = Settings.from_env()
         limits = SocketLimits.from_settings(settings)
+        self.ack_seconds = float(settings.staff_delivery_ack_seconds)
         trusted = trusted_networks(settings.trusted_proxies)
         # python-engineio refuses a handshake from another Origin (400).
         sio.eio.cors_allowed_origins = list(limits.origins)
@@ -251,7 +304,7 @@ class WebsiteInput(SocketIOInput):
             text = data.get("message", "")
             message = UserMessage(
                 text if isinstance(text, str) else "",
-                WebsiteOutput(sio, self.bot_message_evt),
+                WebsiteOutput(sio, self.bot_message_evt, self.ack_seconds),
                 str(sender_id),
                 input_channel=self.name(),
                 metadata=metadata,
@@ -268,4 +321,4 @@ class WebsiteInput(SocketIOInput):
         """The channel for pushes (staff replies through Rasa's HTTP API)."""
         if self.sio is None:
             return super().get_output_channel()
-        return WebsiteOutput(self.sio, self.bot_message_evt)
+        return WebsiteOutput(self.sio, self.bot_message_evt, getattr(self, "ack_seconds", 5.0))

@@ -35,6 +35,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Request
 from sanic.response import HTTPResponse
 
+from bot.cases import delivery
 from bot.channels.base import Incoming, Unsupported, WebhookInput, meta_handshake
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 from bot.channels.window import Windows
@@ -138,9 +139,14 @@ class WhatsAppOutput(OutputChannel):
         """Text, split at the limit; staff messages marked; template outside the window."""
         if kwargs.get("staff"):
             text = STAFF_PREFIX + text
-        if await self._outside_window(recipient_id, text):
-            return
-        await self.send_plain(recipient_id, text)
+
+        async def send() -> delivery.Delivery | None:
+            if await self._outside_window(recipient_id, text):
+                return delivery.WAITING  # the template went out, the text waits
+            await self.send_plain(recipient_id, text)  # raises on an error status
+            return None
+
+        await delivery.confirm(kwargs, "whatsapp", send)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any

@@ -40,12 +40,18 @@ class RasaClient:
             if resp.status != 200:
                 raise RasaError(f"Rasa answered HTTP {resp.status}")
 
-    async def send_staff_message(self, sender_id: str, text: str, author: str) -> None:
-        """Delivers a staff reply into the citizen's conversation."""
-        await self.append_events(
-            sender_id,
-            [{"event": "bot", "text": text, "metadata": {"staff": True, "author": author}}],
-        )
+    async def send_staff_message(
+        self, sender_id: str, text: str, author: str, message_id: int | None = None
+    ) -> None:
+        """Sends a staff reply into the citizen's conversation.
+
+        With ``message_id`` (the stored reply) the citizen's channel reports whether it
+        really arrived (bot.cases.delivery); Rasa answering 200 alone proves nothing.
+        """
+        metadata: dict[str, Any] = {"staff": True, "author": author}
+        if message_id is not None:
+            metadata["message_id"] = message_id
+        await self.append_events(sender_id, [{"event": "bot", "text": text, "metadata": metadata}])
 
     async def hand_back(self, sender_id: str, text: str) -> None:
         """Resumes the bot: the conversation continues with the assistant."""

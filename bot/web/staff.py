@@ -20,6 +20,8 @@ from sanic.response import HTTPResponse, html, redirect
 from sanic.response import json as json_response
 
 from bot.cases import access
+from bot.cases import store as cases
+from bot.cases.delivery import Delivery
 from bot.cases.model import Status, is_open, is_overdue
 from bot.cases.store import CaseClosed, Denied, Desk, NotFound
 from bot.channels.guard import secret_bytes as _b
@@ -145,7 +147,7 @@ def with_ticket(handler: Handler) -> Handler:
     """Loads the ticket named in the URL and passes its row; 404 when there is none."""
 
     @wraps(handler)
-    async def wrapper(request: Request, reference: str) -> HTTPResponse:
+    async def wrapper(request: Request, reference: str, **kwargs: Any) -> HTTPResponse:
         try:
             row = await asyncio.to_thread(desk(request).get, reference)
         except NotFound:
@@ -155,7 +157,7 @@ def with_ticket(handler: Handler) -> Handler:
         except Denied:
             return await deny(request, reference)
         try:
-            return await handler(request, reference, row)
+            return await handler(request, reference, row, **kwargs)
         except Denied:  # forwarded away meanwhile
             return await deny(request, reference)
         except CaseClosed:  # closed meanwhile (another tab, a colleague)
@@ -168,10 +170,10 @@ def open_ticket(handler: Handler) -> Handler:
     """Refuses changes to a closed ticket (409) until it is reopened; after ``with_ticket``."""
 
     @wraps(handler)
-    async def wrapper(request: Request, reference: str, row: Any) -> HTTPResponse:
+    async def wrapper(request: Request, reference: str, row: Any, **kwargs: Any) -> HTTPResponse:
         if not is_open(row.status):
             return _closed(request, reference)
-        return await handler(request, reference, row)
+        return await handler(request, reference, row, **kwargs)
 
     return wrapper
 
@@ -429,6 +431,9 @@ def _inbox_data(request: Request) -> dict[str, Any]:
             d["status_label"] = STATUSES[Status.NEW_MESSAGE.value]
         d["unread"] = bool(state and state.unread)
         views.append(d)
+    undelivered = cases.undelivered_replies(engine, [v["id"] for v in views])
+    for v in views:
+        v["undelivered"] = undelivered.get(v["id"], 0)
     unread_total = sum(1 for v in views if v["unread"])
     pages = max(1, -(-total // 25))
     return {
@@ -623,21 +628,73 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
             error="Die Antwort enthält persönliche Daten (z. B. IBAN, Telefonnummer, Aktenzeichen) "
             "und kann nicht über einen Messenger gesendet werden.",
         )
-    user = request.ctx.user
+    # Stored first (not delivered); the channel confirms what arrived (bot.cases.delivery).
+    message_id = await asyncio.to_thread(desk(request).reply, row, text, False, _now(request))
+    return await _deliver(request, row, text, message_id)
+
+
+async def _deliver(request: Request, row: Any, text: str, message_id: int) -> HTTPResponse:
+    """Sends a stored reply and tells the caseworker honestly what happened."""
+    engine = request.app.ctx.engine
+    before = await asyncio.to_thread(cases.message, engine, message_id)
+    attempts = int((before or {}).get("delivery_attempts") or 0)
+    reachable = True
     try:
-        await request.app.ctx.rasa.send_staff_message(row.sender_id, text, user.username)
-        delivered = True
-    except (RasaError, OSError, asyncio.TimeoutError):
-        logger.exception("staff reply not delivered")
-        delivered = False
-    await asyncio.to_thread(desk(request).reply, row, text, delivered, _now(request))
-    if not delivered:
-        return _back(
-            reference,
-            error="Die Antwort wurde gespeichert, aber nicht zugestellt "
-            "(Assistent nicht erreichbar).",
+        await request.app.ctx.rasa.send_staff_message(
+            row.sender_id, text, request.ctx.user.username, message_id
         )
-    return _back(reference, ok="Antwort gesendet.")
+    except (RasaError, OSError, asyncio.TimeoutError):
+        logger.warning("staff reply %s not delivered", message_id)
+        reachable = False
+    msg = await asyncio.to_thread(cases.message, engine, message_id)
+    reported = int((msg or {}).get("delivery_attempts") or 0) > attempts
+    state = (msg or {}).get("delivery_state") if reported else None
+    if msg is not None and msg["delivered"]:
+        return _back(row.reference, ok="Antwort gesendet.")
+    if state == Delivery.WAITING.value:
+        return _back(
+            row.reference,
+            ok="Die Antwort ist gespeichert und wird zugestellt, sobald die Person wieder "
+            "schreibt (WhatsApp: 24-Stunden-Fenster).",
+        )
+    if state is None:  # nobody reported: Rasa down, or a channel without confirmation
+        why = "assistant not reachable" if not reachable else "channel did not confirm it"
+        await asyncio.to_thread(
+            cases.record_delivery,
+            engine,
+            message_id,
+            Delivery.FAILED,
+            row.channel,
+            why,
+            _now(request),
+        )
+    if not reachable and state is None:
+        reason = "der Assistent ist nicht erreichbar"
+    elif state is None:
+        reason = "der Kanal bestätigt keine Zustellung"
+    elif row.channel == "socketio":
+        reason = "der Chat der Bürgerin oder des Bürgers ist gerade nicht geöffnet"
+    else:
+        reason = "der Messenger hat sie nicht angenommen"
+    return _back(
+        row.reference,
+        error=f"Die Antwort wurde gespeichert, aber nicht zugestellt: {reason}. "
+        "Sie steht unten mit „Erneut senden“; oder rufen Sie die Person an, wenn eine "
+        "Telefonnummer bekannt ist.",
+    )
+
+
+@bp.post("/tickets/<reference>/resend/<message_id:int>")
+@login_required
+@with_ticket
+@open_ticket
+async def resend(request: Request, reference: str, row: Any, message_id: int) -> HTTPResponse:
+    """Sends a reply that was not delivered once more (audited as ``resend``)."""
+    try:
+        msg = await asyncio.to_thread(desk(request).resend, row, message_id)
+    except NotFound:
+        return _back(reference, error="Diese Antwort ist bereits zugestellt oder unbekannt.")
+    return await _deliver(request, row, str(msg["text"]), int(msg["id"]))
 
 
 @bp.post("/tickets/<reference>/note")

@@ -283,7 +283,9 @@
       emit("/greet");
     }
   });
-  socket.on("bot_uttered", function (data) {
+  // The server asks for an acknowledgement of staff replies: only a reply that reached
+  // this page (and is shown) counts as delivered in the staff inbox.
+  socket.on("bot_uttered", function (data, ack) {
     if (waiting) { clearTimeout(waiting); waiting = null; }
     status.textContent = "";
     var quick = (data.quick_replies || []).map(function (q) { return { title: q.title, payload: q.payload }; });
@@ -293,6 +295,7 @@
     var lang = meta.language || meta.lang;
     if (typeof lang === "string" && /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(lang)) { msg.lang = lang; }
     add(msg);
+    if (typeof ack === "function") { ack({ shown: true }); }
   });
 
   function emit(payload) {
