@@ -70,7 +70,7 @@ audit: install ## known vulnerabilities in requirements.lock (pip-audit in .venv
 retention: install ## delete expired conversations and closed tickets now (RETENTION_*); DRY_RUN=1 only counts
 	$(PY) -m bot.cli retention $(if $(DRY_RUN),--dry-run)
 
-user: install ## create a staff account: make user NAME=anna ROLE=staff|trainer|admin OFFICE=standesamt
+user: install ## create a staff account: make user NAME=anna ROLE=staff|trainer|privacy|admin OFFICE=standesamt
 	$(PY) -m bot.cli user $(NAME) --role $(or $(ROLE),staff) $(if $(OFFICE),--office $(OFFICE))
 
 maintenance-on: install ## every message gets the maintenance notice (no restart)

@@ -521,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("validate", help="validate data and knowledge").set_defaults(func=cmd_validate)
     p = sub.add_parser("user", help="create or update a staff account")
     p.add_argument("username")
-    p.add_argument("--role", choices=["staff", "trainer", "admin"], default="staff")
+    p.add_argument("--role", choices=["staff", "trainer", "privacy", "admin"], default="staff")
     p.add_argument("--office", default=None, help="office id the account belongs to")
     p.set_defaults(func=cmd_user)
     p = sub.add_parser("maintenance", help="maintenance notice for every message: on|off")

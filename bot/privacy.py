@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot import store
 from bot.cases import store as cases
 from bot.cases.model import CLOSED
+from bot.handoff.redact import redact
 from bot.rasa_events import events
 from bot.store import audit_log, backlog
 
@@ -425,8 +426,11 @@ def erase(
     actor: str,
     now: datetime,
     hash_key: str = "",
+    reason: str = "",
 ) -> dict[str, int]:
-    """Deletes everything in ``scope`` and records it in the audit log.
+    """Deletes everything in ``scope`` and records it in the audit log: who (``actor``),
+    when (``now``), what (counts, the reference or the hashed sender id) and why
+    (``reason``: the request it answers, e.g. "Antrag vom 23.11.2026, schriftlich").
 
     Waiting outbox files go first (so they cannot be delivered meanwhile), then the
     tracker events (their own database), then feedback, tickets, messages and the audit
@@ -459,6 +463,8 @@ def erase(
 
         forget(conn, sorted(scope.senders))
         detail = " ".join(f"{k}={v}" for k, v in deleted.items())
+        if reason:
+            detail += f" reason={redact(reason)[:300]}"
         _audit(conn, now, actor, "delete", scope.audit_target(hash_key), detail)
     logger.info("erasure %s", json.dumps(deleted, sort_keys=True))
     return deleted

@@ -170,9 +170,10 @@ def start_recorder() -> Recorder:
             body = _parse(self.rfile.read(length), self.headers.get("Content-Type") or "")
             rec = holder["r"]
             path = self.path.split("?", 1)[0]
-            with rec.lock:
-                rec.calls.append(Call(self.command, path, body))
             refusal = _refusal(path, body, rec.refused)
+            if refusal is None:  # a refused send did not reach anybody: not recorded
+                with rec.lock:
+                    rec.calls.append(Call(self.command, path, body))
             if refusal is not None:
                 status, content_type, data = refusal
                 self.send_response(status)

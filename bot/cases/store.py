@@ -368,6 +368,19 @@ def move_to_new_message(engine: Engine, rows: Iterable[Any]) -> list[str]:
     return moved
 
 
+def erasure_requests(engine: Engine, limit: int = 100) -> list[dict[str, Any]]:
+    """Open erasure requests, newest first: requested cases that still exist."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(audit_log.c.at, audit_log.c.actor, audit_log.c.target, audit_log.c.detail)
+            .select_from(audit_log.join(tickets, tickets.c.reference == audit_log.c.target))
+            .where(audit_log.c.action == "erasure_requested")
+            .order_by(audit_log.c.id.desc())
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
 # --- analytics ----------------------------------------------------------------------------
 
 
@@ -600,6 +613,13 @@ class Desk:
                 raise NotFound(f"{current.reference}/{message_id}")
             _audit(conn, self.user.username, "resend", current.reference, f"message {msg.id}")
         return dict(msg._mapping)
+
+    def request_erasure(self, row: Any, reason: str) -> None:
+        """Staff ask the privacy role to erase a case they can reach (Art. 17 GDPR):
+        audited as ``erasure_requested`` with the reason; nothing is deleted."""
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id)
+            _audit(conn, self.user.username, "erasure_requested", current.reference, reason)
 
     def note(self, row: Any, text: str) -> None:
         """An internal note (never shown to the citizen)."""

@@ -118,7 +118,9 @@ class WhatsAppOutput(OutputChannel):
         for part in split_text(text, MAX_CHARS):
             await self.post(recipient_id, {"type": "text", "text": {"body": part}})
 
-    async def _outside_window(self, recipient_id: str, text: str) -> bool:
+    async def _outside_window(
+        self, recipient_id: str, text: str, message_id: int | None = None
+    ) -> bool:
         """For a push: True when the template went out instead (the text waits)."""
         if self.replying:
             return False
@@ -127,7 +129,7 @@ class WhatsAppOutput(OutputChannel):
         if self.template is None:
             raise WindowClosed("WhatsApp window closed and WHATSAPP_TEMPLATE_NAME not set")
         name, language = self.template
-        await asyncio.to_thread(self.window.add_pending, recipient_id, text)
+        await asyncio.to_thread(self.window.add_pending, recipient_id, text, message_id)
         await self.post(
             recipient_id,
             {"type": "template", "template": {"name": name, "language": {"code": language}}},
@@ -141,7 +143,8 @@ class WhatsAppOutput(OutputChannel):
             text = STAFF_PREFIX + text
 
         async def send() -> delivery.Delivery | None:
-            if await self._outside_window(recipient_id, text):
+            mid = delivery.message_id(kwargs)
+            if await self._outside_window(recipient_id, text, mid):
                 return delivery.WAITING  # the template went out, the text waits
             await self.send_plain(recipient_id, text)  # raises on an error status
             return None
@@ -351,8 +354,13 @@ class WhatsAppInput(WebhookInput):
     async def before_message(self, incoming: Incoming, out: OutputChannel) -> None:
         """Notes the message's time (window) and delivers texts that waited for it."""
         pending = await asyncio.to_thread(
-            self.window.record_inbound, incoming.sender_id, incoming.sent_at
+            self.window.record_inbound_items, incoming.sender_id, incoming.sent_at
         )
         if pending and isinstance(out, WhatsAppOutput):
-            for text in pending:
-                await out.send_plain(incoming.sender_id, text)
+            for text, message_id in pending:
+                meta = {"message_id": message_id} if message_id else {}
+
+                async def send(t: str = text) -> None:
+                    await out.send_plain(incoming.sender_id, t)
+
+                await delivery.confirm(meta, "whatsapp", send)

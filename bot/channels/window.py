@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -69,6 +70,12 @@ class Windows:
     def record_inbound(self, recipient_id: str, sent_at: datetime | None) -> list[str]:
         """Notes a citizen message (its platform time, else now); returns and clears the
         texts that waited for the window to reopen."""
+        return [text for text, _ in self.record_inbound_items(recipient_id, sent_at)]
+
+    def record_inbound_items(
+        self, recipient_id: str, sent_at: datetime | None
+    ) -> list[tuple[str, int | None]]:
+        """As :meth:`record_inbound`, with each text's stored staff message id (if any)."""
         at = _utc(sent_at or self._clock())
         key = _key(self.channel, recipient_id)
         with self._engine_factory().begin() as conn:
@@ -95,10 +102,12 @@ class Windows:
                 .where(messenger_windows.c.key_hash == key)
                 .values(last_inbound_at=latest, pending="[]")
             )
-            return [str(t) for t in json.loads(row.pending or "[]")]
+            return [_item(t) for t in json.loads(row.pending or "[]")]
 
-    def add_pending(self, recipient_id: str, text: str) -> None:
-        """Keeps a text until the citizen answers the template."""
+    def add_pending(self, recipient_id: str, text: str, message_id: int | None = None) -> None:
+        """Keeps a text until the citizen answers the template (with the stored staff
+        message's id, so that its delivery can be recorded when it goes out)."""
+        entry: Any = {"text": text, "message_id": message_id} if message_id else text
         key = _key(self.channel, recipient_id)
         with self._engine_factory().begin() as conn:
             row = conn.execute(
@@ -109,16 +118,24 @@ class Windows:
                     sa.insert(messenger_windows).values(
                         key_hash=key,
                         last_inbound_at=datetime(1970, 1, 1, tzinfo=timezone.utc),
-                        pending=json.dumps([text]),
+                        pending=json.dumps([entry]),
                     )
                 )
                 return
-            pending = [*json.loads(row.pending or "[]"), text]
+            pending = [*json.loads(row.pending or "[]"), entry]
             conn.execute(
                 sa.update(messenger_windows)
                 .where(messenger_windows.c.key_hash == key)
                 .values(pending=json.dumps(pending[-20:]))
             )
+
+
+def _item(raw: Any) -> tuple[str, int | None]:
+    """A waiting entry: a plain text (older entries) or ``{"text", "message_id"}``."""
+    if isinstance(raw, dict):
+        mid = raw.get("message_id")
+        return str(raw.get("text") or ""), int(mid) if isinstance(mid, int) else None
+    return str(raw), None
 
 
 def staff_view(

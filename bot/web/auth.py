@@ -1,4 +1,4 @@
-"""Staff accounts: argon2 password hashes (argon2-cffi), roles staff / trainer / admin."""
+"""Staff accounts: argon2 password hashes (argon2-cffi), roles staff / trainer / privacy / admin."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from bot.store import sessions, users
 from bot.timeutil import utcnow
 
 _hasher = PasswordHasher()
-ROLES = ("staff", "trainer", "admin")
+# privacy: the city's data-protection coordinator; erases data on request (Art. 17 GDPR),
+# sees no case and no transcript (docs/SECURITY.md, "Erasure").
+ROLES = ("staff", "trainer", "privacy", "admin")
+ERASE_ROLES = ("privacy", "admin")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,11 @@ class User:
     def is_trainer(self) -> bool:
         """Trainers (and admins) see the trainers' backlog."""
         return self.role in ("trainer", "admin")
+
+    @property
+    def may_erase(self) -> bool:
+        """Erasure on request: the privacy role and admins only."""
+        return self.role in ERASE_ROLES
 
 
 def upsert_user(

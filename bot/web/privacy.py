@@ -1,10 +1,17 @@
 """Erasure on request (GDPR Art. 17) in the staff web app: ``/staff/privacy/``.
 
-Staff enter a conversation id (sender id) or a case reference, see what is stored about
-it (counts only), confirm, and everything is deleted (:mod:`bot.privacy`). Lookup and
-deletion are POST requests with the session's CSRF token, so a sender id never appears
-in a URL or an access log. The deletion is written to the audit log with counts only;
-its target is the case reference or a keyed hash of the sender id.
+Who may do what (docs/SECURITY.md, "Erasure"): erasure cannot be undone and removes a
+case that may still be needed, so only the ``privacy`` role (the city's data-protection
+coordination) and admins erase. Staff *request* the erasure of a case they can reach,
+with the reason; the request is audited and listed for the privacy role. Trainers do
+neither. Every refusal is 403 and audited (``denied``).
+
+The privacy role enters a conversation id (sender id) or a case reference, sees what is
+stored about it (counts only), gives the reason (the request it answers) and confirms;
+everything is deleted (:mod:`bot.privacy`). Lookup and deletion are POST requests with
+the session's CSRF token, so a sender id never appears in a URL or an access log. The
+deletion is written to the audit log with who, when, the counts and the reason; its
+target is the case reference or a keyed hash of the sender id.
 """
 
 from __future__ import annotations
@@ -17,11 +24,16 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from bot import privacy
-from bot.web.staff import Handler, _now, login_required, render
+from bot.cases import store as cases
+from bot.cases.store import Denied, NotFound
+from bot.web.auth import ERASE_ROLES
+from bot.web.staff import Handler, _now, audit, deny, desk, login_required, render
 
 bp = Blueprint("privacy", url_prefix="/staff/privacy")
-ROLES = ("staff", "admin")
+ROLES = ERASE_ROLES  # who erases
+REQUEST_ROLES = ("staff",)  # who may ask for an erasure (admins and privacy erase)
 MAX_QUERY = 200
+MAX_REASON = 300
 COUNT_LABELS = {
     "conversations": "Gespräche (Gesprächs-IDs)",
     "events": "gespeicherte Gesprächsereignisse (Nachrichten, Antworten, Aktionen)",
@@ -33,24 +45,43 @@ COUNT_LABELS = {
 
 
 def privacy_role_required(handler: Handler) -> Handler:
-    """Only staff and admins erase data (trainers do not see cases)."""
+    """Only the privacy role and admins look up and erase data; 403 + audit otherwise."""
 
     @wraps(handler)
     async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         if request.ctx.user.role not in ROLES:
-            return render(
-                request,
-                "staff_error.html",
-                status=403,
-                message="Diese Seite ist für Ihre Rolle nicht freigegeben.",
-            )
+            return await _refused(request)
         return await handler(request, *args, **kwargs)
 
     return wrapper
 
 
+async def _refused(request: Request) -> HTTPResponse:
+    """403 for this role, written to the audit log (``denied``, target ``privacy``)."""
+    user = request.ctx.user
+    detail = f"role={user.role} office={user.office or '-'} {request.method} {request.path}"
+    await asyncio.to_thread(
+        audit, request.app.ctx.engine, user.username, "denied", "privacy", detail[:300]
+    )
+    return render(
+        request,
+        "staff_error.html",
+        status=403,
+        message="Diese Seite ist für Ihre Rolle nicht freigegeben. Eine Löschung beantragen "
+        "Sie als Sachbearbeitung über „Datenschutz“ mit der Vorgangsnummer.",
+    )
+
+
 def _query(request: Request) -> str:
     return str((request.form or {}).get("query") or "").strip()[:MAX_QUERY]
+
+
+def _reason(request: Request) -> str:
+    return " ".join(str((request.form or {}).get("reason") or "").split())[:MAX_REASON]
+
+
+def _requests(request: Request) -> list[dict[str, Any]]:
+    return cases.erasure_requests(request.app.ctx.engine)
 
 
 async def _scope(request: Request, query: str) -> privacy.ErasureScope:
@@ -63,10 +94,50 @@ async def _scope(request: Request, query: str) -> privacy.ErasureScope:
 
 @bp.get("/")
 @login_required
-@privacy_role_required
 async def form(request: Request) -> HTTPResponse:
-    """The lookup form."""
-    return render(request, "staff_privacy.html", labels=COUNT_LABELS)
+    """The lookup form (privacy role, admins) or the request form (staff)."""
+    role = request.ctx.user.role
+    if role in REQUEST_ROLES:
+        return render(
+            request, "staff_privacy_request.html", reference=request.args.get("vorgang", "")
+        )
+    if role not in ROLES:
+        return await _refused(request)
+    requests = await asyncio.to_thread(_requests, request)
+    return render(request, "staff_privacy.html", labels=COUNT_LABELS, requests=requests)
+
+
+@bp.post("/request")
+@login_required
+async def request_erasure(request: Request) -> HTTPResponse:
+    """Staff ask for the erasure of a case they can reach, with the reason (audited)."""
+    if request.ctx.user.role not in REQUEST_ROLES:
+        return await _refused(request)
+    reference, _ = privacy.normalise_query(_query(request))
+    reason = _reason(request)
+    if not reference or not reason:
+        return render(
+            request,
+            "staff_privacy_request.html",
+            status=400,
+            reference=reference,
+            error="Bitte geben Sie die Vorgangsnummer und den Grund an "
+            "(z. B. „Bürgerin verlangt Löschung am Telefon, 23.11.2026“).",
+        )
+    try:
+        row = await asyncio.to_thread(desk(request).get, reference)
+        await asyncio.to_thread(desk(request).request_erasure, row, reason)
+    except NotFound:
+        return render(
+            request,
+            "staff_privacy_request.html",
+            status=404,
+            reference=reference,
+            error="Diese Vorgangsnummer ist nicht (mehr) gespeichert.",
+        )
+    except Denied:
+        return await deny(request, reference)
+    return render(request, "staff_privacy_request.html", requested=reference)
 
 
 @bp.post("/")
@@ -93,7 +164,8 @@ async def preview(request: Request) -> HTTPResponse:
 async def delete(request: Request) -> HTTPResponse:
     """Deletes everything about the query after the explicit confirmation."""
     query = _query(request)
-    if (request.form or {}).get("confirm") != "ja":
+    reason = _reason(request)
+    if (request.form or {}).get("confirm") != "ja" or not reason:
         scope = await _scope(request, query)
         return render(
             request,
@@ -102,7 +174,8 @@ async def delete(request: Request) -> HTTPResponse:
             labels=COUNT_LABELS,
             scope=scope,
             query=query,
-            error="Bitte bestätigen Sie die Löschung mit dem Kontrollkästchen.",
+            error="Bitte geben Sie den Grund an (der Antrag, z. B. „Antrag vom 23.11.2026, "
+            "schriftlich“) und bestätigen Sie die Löschung mit dem Kontrollkästchen.",
         )
     scope = await _scope(request, query)
     if scope.empty:
@@ -122,5 +195,6 @@ async def delete(request: Request) -> HTTPResponse:
         request.ctx.user.username,
         _now(request),
         ctx.settings.web_secret_key,
+        reason,
     )
     return render(request, "staff_privacy.html", labels=COUNT_LABELS, deleted=deleted)

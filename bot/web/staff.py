@@ -456,8 +456,8 @@ def _inbox_data(request: Request) -> dict[str, Any]:
 async def inbox(request: Request) -> HTTPResponse:
     """Tickets: search, filters, sortable columns, paging; live updates by staff.js."""
     user = request.ctx.user
-    if not access.sees_cases(user):
-        return redirect("/staff/backlog/")  # trainers see no case
+    if not access.sees_cases(user):  # trainers and the privacy role see no case
+        return redirect("/staff/privacy/" if user.role == "privacy" else "/staff/backlog/")
     office = request.args.get("office")
     if office and not access.may_reach(user, office, _known_offices(request)):
         return await deny(request, f"office:{office[:60]}")

@@ -22,6 +22,7 @@ from aiogram.utils.exceptions import BotBlocked
 from bot import runtime
 from bot.cases import delivery
 from bot.cases import store as cases
+from bot.channels.base import Incoming
 from bot.channels.facebook import SignedMessengerBot, _client
 from bot.channels.telegram import SignedTelegramInput
 from bot.channels.textfit import ChoiceMemory
@@ -228,6 +229,10 @@ async def test_whatsapp_outside_the_window_waits_and_a_refusal_is_not_delivered(
     _, waiting = stored_reply(engine, "4915112345678", "whatsapp")
     await output.send_text_message("4915112345678", TEXT, staff=True, message_id=waiting)
     assert outcome(engine, waiting) == (False, "wartet", None)  # only the template went out
+    # the citizen answers the template: the waiting text goes out and counts as delivered
+    await ch.before_message(Incoming("4915112345678", "Hallo", sent_at=NOW), output)
+    assert TEXT in platform.texts("whatsapp", "4915112345678")[-1]
+    assert outcome(engine, waiting) == (True, "zugestellt", NOW.replace(tzinfo=None))
     windows.record_inbound("4915199999999", NOW)  # the citizen wrote: inside the window
     platform.refused.add("4915199999999")
     _, refused = stored_reply(engine, "4915199999999", "whatsapp")

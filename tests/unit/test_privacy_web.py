@@ -18,6 +18,7 @@ from tests.webserver import app_settings, running_app
 PASSWORD = "richtig-langes-passwort"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parents[2]
+REASON = "Antrag vom 22.11.2026, schriftlich per Brief"
 
 
 @pytest.fixture
@@ -26,6 +27,8 @@ def settings(tmp_path: Path) -> Settings:
     handoff = make_engine(s.handoff_db_url)
     upsert_user(handoff, "anna", PASSWORD, "staff", "buergerbuero_mitte")
     upsert_user(handoff, "tom", PASSWORD, "trainer")
+    upsert_user(handoff, "dora", PASSWORD, "privacy")  # the city's data-protection coordination
+    upsert_user(handoff, "sven", PASSWORD, "staff", "standesamt")
     tracker = make_engine(s.tracker_store_url)
     RASA_EVENTS.create(tracker)
     add_conversation(tracker, "tg-4711", NOW - timedelta(days=2))
@@ -42,7 +45,7 @@ async def login(web, user: str = "anna") -> str:
         f"{web.url}/staff/login", data={"username": user, "password": PASSWORD}
     ) as resp:
         assert resp.status == 200
-    async with web.http.get(f"{web.url}/staff/") as resp:
+    async with web.http.get(f"{web.url}/staff/privacy/") as resp:
         page = await resp.text()
     match = re.search(r'name="csrf" value="([^"]+)"', page)
     assert match
@@ -77,9 +80,21 @@ async def test_staff_see_the_nav_link_trainers_neither_link_nor_page(settings):
             assert 'href="/staff/privacy/"' in await resp.text()
         async with web.http.get(f"{web.url}/staff/privacy/") as resp:
             assert resp.status == 200
+            page = await resp.text()
+            assert "Löschung beantragen" in page  # staff request, they do not erase
+            assert "Gesprächs-ID oder Vorgangsnummer" not in page
+    async with running_app(settings) as web:
+        await login(web, "dora")
+        async with web.http.get(f"{web.url}/staff/privacy/") as resp:
+            assert resp.status == 200
             assert "Gesprächs-ID oder Vorgangsnummer" in await resp.text()
     async with running_app(settings) as web:
-        csrf = await login(web, "tom")
+        async with web.http.post(
+            f"{web.url}/staff/login", data={"username": "tom", "password": PASSWORD}
+        ) as resp:
+            assert resp.status == 200
+        async with web.http.get(f"{web.url}/staff/backlog/") as resp:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', await resp.text()).group(1)
         async with web.http.get(f"{web.url}/staff/") as resp:
             assert 'href="/staff/privacy/"' not in await resp.text()
         async with web.http.get(f"{web.url}/staff/privacy/") as resp:
@@ -94,7 +109,7 @@ async def test_staff_see_the_nav_link_trainers_neither_link_nor_page(settings):
 
 async def test_preview_shows_counts_and_changes_nothing(settings):
     async with running_app(settings) as web:
-        csrf = await login(web)
+        csrf = await login(web, "dora")
         async with web.http.post(
             f"{web.url}/staff/privacy/", data={"csrf": csrf, "query": "ms-7k4p-q2xd"}
         ) as resp:
@@ -119,14 +134,14 @@ async def test_preview_shows_counts_and_changes_nothing(settings):
 
 async def test_unknown_query_says_nothing_is_stored(settings):
     async with running_app(settings) as web:
-        csrf = await login(web)
+        csrf = await login(web, "dora")
         async with web.http.post(
             f"{web.url}/staff/privacy/", data={"csrf": csrf, "query": "gibt-es-nicht"}
         ) as resp:
             assert "nichts gespeichert" in await resp.text()
         async with web.http.post(
             f"{web.url}/staff/privacy/delete",
-            data={"csrf": csrf, "query": "gibt-es-nicht", "confirm": "ja"},
+            data={"csrf": csrf, "query": "gibt-es-nicht", "confirm": "ja", "reason": REASON},
         ) as resp:
             assert resp.status == 404
     assert [r.action for r in audit(settings)] == ["login"]
@@ -134,26 +149,33 @@ async def test_unknown_query_says_nothing_is_stored(settings):
 
 async def test_delete_needs_csrf_and_confirmation(settings):
     async with running_app(settings) as web:
-        csrf = await login(web)
+        csrf = await login(web, "dora")
         async with web.http.post(
             f"{web.url}/staff/privacy/delete",
             data={"csrf": "forged", "query": "MS-7K4P-Q2XD", "confirm": "ja"},
         ) as resp:
             assert resp.status == 403
         async with web.http.post(
-            f"{web.url}/staff/privacy/delete", data={"csrf": csrf, "query": "MS-7K4P-Q2XD"}
+            f"{web.url}/staff/privacy/delete",
+            data={"csrf": csrf, "query": "MS-7K4P-Q2XD", "reason": REASON},
         ) as resp:
             assert resp.status == 400
             assert "bestätigen" in await resp.text()
+        async with web.http.post(  # confirmed, but without the reason
+            f"{web.url}/staff/privacy/delete",
+            data={"csrf": csrf, "query": "MS-7K4P-Q2XD", "confirm": "ja"},
+        ) as resp:
+            assert resp.status == 400
+            assert "Grund" in await resp.text()
     assert "MS-7K4P-Q2XD" in references(settings)
 
 
 async def test_confirmed_deletion_by_reference(settings):
     async with running_app(settings) as web:
-        csrf = await login(web)
+        csrf = await login(web, "dora")
         async with web.http.post(
             f"{web.url}/staff/privacy/delete",
-            data={"csrf": csrf, "query": "MS-7K4P-Q2XD", "confirm": "ja"},
+            data={"csrf": csrf, "query": "MS-7K4P-Q2XD", "confirm": "ja", "reason": REASON},
         ) as resp:
             assert resp.status == 200
             assert "Gelöscht." in await resp.text()
@@ -162,22 +184,93 @@ async def test_confirmed_deletion_by_reference(settings):
     with make_engine(settings.handoff_db_url).connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(ticket_messages)).scalar() == 2
     row = audit(settings)[-1]
-    assert (row.actor, row.action, row.target) == ("anna", "delete", "MS-7K4P-Q2XD")
+    assert (row.actor, row.action, row.target) == ("dora", "delete", "MS-7K4P-Q2XD")
     assert "events=7" in row.detail and "tickets=1" in row.detail
+    assert f"reason={REASON}" in row.detail and row.at is not None
 
 
 async def test_deletion_by_sender_id_keeps_the_id_out_of_the_audit_log(settings):
     async with running_app(settings.replace(web_secret_key="secret-key")) as web:
-        csrf = await login(web)
+        csrf = await login(web, "dora")
         async with web.http.post(
             f"{web.url}/staff/privacy/delete",
-            data={"csrf": csrf, "query": "bystander", "confirm": "ja"},
+            data={"csrf": csrf, "query": "bystander", "confirm": "ja", "reason": REASON},
         ) as resp:
             assert resp.status == 200
     row = audit(settings)[-1]
     assert row.action == "delete" and row.target.startswith("sender:")
     assert all("bystander" not in f"{r.target} {r.detail}" for r in audit(settings))
     assert references(settings) == {"MS-7K4P-Q2XD"}
+
+
+async def test_staff_and_trainers_cannot_erase_and_every_attempt_is_audited(settings):
+    attempts = [
+        ("post", "/staff/privacy/", {"query": "MS-7K4P-Q2XD"}),
+        ("post", "/staff/privacy/delete", {"query": "MS-7K4P-Q2XD", "confirm": "ja"}),
+        ("post", "/staff/privacy/delete", {"query": "web-abc", "confirm": "ja"}),
+    ]
+    for user in ("anna", "tom"):
+        async with running_app(settings) as web:
+            async with web.http.post(
+                f"{web.url}/staff/login", data={"username": user, "password": PASSWORD}
+            ) as resp:
+                assert resp.status == 200
+            page = "/staff/privacy/" if user == "anna" else "/staff/backlog/"
+            async with web.http.get(f"{web.url}{page}") as resp:
+                csrf = re.search(r'name="csrf" value="([^"]+)"', await resp.text()).group(1)
+            for _, path, data in attempts:
+                async with web.http.post(
+                    f"{web.url}{path}", data={"csrf": csrf, "reason": REASON, **data}
+                ) as resp:
+                    assert resp.status == 403, (user, path)
+                    assert "Gespräche" not in await resp.text()  # not even the counts
+    assert senders(make_engine(settings.tracker_store_url)) == {"tg-4711", "web-abc", "bystander"}
+    assert references(settings) == {"MS-7K4P-Q2XD", "MS-BYST-0001"}
+    denied = [(r.actor, r.target) for r in audit(settings) if r.action == "denied"]
+    assert denied == [("anna", "privacy")] * 3 + [("tom", "privacy")] * 3
+    assert not [r for r in audit(settings) if r.action == "delete"]
+
+
+async def test_staff_request_an_erasure_the_privacy_role_sees_it_and_erases(settings):
+    async with running_app(settings) as web:
+        csrf = await login(web, "anna")
+        async with web.http.post(
+            f"{web.url}/staff/privacy/request",
+            data={"csrf": csrf, "query": "ms-7k4p-q2xd", "reason": "Bürgerin am Telefon"},
+        ) as resp:
+            assert resp.status == 200
+            assert "ist beantragt" in await resp.text()
+        async with web.http.post(
+            f"{web.url}/staff/privacy/request", data={"csrf": csrf, "query": "MS-7K4P-Q2XD"}
+        ) as resp:
+            assert resp.status == 400  # a request needs its reason
+    async with running_app(settings) as web:  # another office's caseworker
+        csrf = await login(web, "sven")
+        async with web.http.post(
+            f"{web.url}/staff/privacy/request",
+            data={"csrf": csrf, "query": "MS-7K4P-Q2XD", "reason": "neugierig"},
+        ) as resp:
+            assert resp.status == 403
+    assert references(settings) == {"MS-7K4P-Q2XD", "MS-BYST-0001"}  # nothing deleted yet
+    async with running_app(settings) as web:
+        csrf = await login(web, "dora")
+        async with web.http.get(f"{web.url}/staff/privacy/") as resp:
+            page = await resp.text()
+        assert "Beantragte Löschungen" in page and "MS-7K4P-Q2XD" in page
+        assert "anna" in page and "Bürgerin am Telefon" in page
+        async with web.http.post(
+            f"{web.url}/staff/privacy/delete",
+            data={"csrf": csrf, "query": "MS-7K4P-Q2XD", "confirm": "ja", "reason": REASON},
+        ) as resp:
+            assert resp.status == 200
+        async with web.http.get(f"{web.url}/staff/privacy/") as resp:
+            assert "Beantragte Löschungen" not in await resp.text()
+    rows = [(r.actor, r.action, r.target) for r in audit(settings) if r.action != "login"]
+    assert rows == [
+        ("anna", "erasure_requested", "MS-7K4P-Q2XD"),
+        ("sven", "denied", "MS-7K4P-Q2XD"),
+        ("dora", "delete", "MS-7K4P-Q2XD"),
+    ]
 
 
 # --- the audit log is append-only --------------------------------------------------------
