@@ -5,7 +5,8 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -43,6 +44,29 @@ class OutcomeAction(Action, abc.ABC):
                 f"unknown_{self.name().removeprefix('action_')}",
             )
         return apply(result, dispatcher)
+
+
+class TopicAction(OutcomeAction, abc.ABC):
+    """A topic whose answer is one function of ``bot.dialogue.<topic>``, called with the
+    city's knowledge, the message text, its entities, the slots and the current time."""
+
+    answer: ClassVar[Callable[..., Outcome]]  # set as ``staticmethod(<topic>.answer)``
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """Action name in the domain."""
+
+    def outcome(self, tracker: Tracker) -> Outcome:
+        """Delegates to :meth:`answer` with the city's knowledge and the current time."""
+        from bot import runtime
+
+        return self.answer(
+            runtime.knowledge(),
+            message_text(tracker),
+            entities(tracker),
+            tracker.current_slot_values(),
+            runtime.now(),
+        )
 
 
 def apply(result: Outcome, dispatcher: CollectingDispatcher) -> list[EventType]:

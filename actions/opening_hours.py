@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
-
-from actions.common import OutcomeAction, entities, message_text
-from bot import runtime
-from bot.dialogue import Outcome
-from bot.dialogue.opening_hours import answer
+from actions.common import TopicAction
+from bot.dialogue import opening_hours
 
 
-class ActionOpeningHours(OutcomeAction):
+class ActionOpeningHours(TopicAction):
     """When is an office open (today, on a day, now, the week)."""
+
+    answer = staticmethod(opening_hours.answer)
 
     def name(self) -> str:
         """Action name in the domain."""
         return "action_opening_hours"
-
-    def outcome(self, tracker: Tracker) -> Outcome:
-        """Delegates to :func:`bot.dialogue.opening_hours.answer`."""
-        return answer(
-            runtime.knowledge(),
-            message_text(tracker),
-            entities(tracker),
-            tracker.current_slot_values(),
-            runtime.now(),
-        )

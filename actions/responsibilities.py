@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Tracker
-
-from actions.common import OutcomeAction, entities, message_text
-from bot import runtime
-from bot.dialogue import Outcome
-from bot.dialogue.responsibilities import answer
+from actions.common import TopicAction
+from bot.dialogue import responsibilities
 
 
-class ActionResponsibility(OutcomeAction):
+class ActionResponsibility(TopicAction):
     """Names the responsible office with documents, fee and appointment."""
+
+    answer = staticmethod(responsibilities.answer)
 
     def name(self) -> str:
         """Action name in the domain."""
         return "action_responsibility"
-
-    def outcome(self, tracker: Tracker) -> Outcome:
-        """Delegates to :func:`bot.dialogue.responsibilities.answer`."""
-        return answer(
-            runtime.knowledge(),
-            message_text(tracker),
-            entities(tracker),
-            tracker.current_slot_values(),
-            runtime.now(),
-        )

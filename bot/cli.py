@@ -460,8 +460,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Writes a complete knowledge directory from a DLDB export or two CSV files."""
+    from bot.importers.csv_import import import_csv
     from bot.importers.dldb import ImportError_, import_dldb
-    from bot.importers.knowledge_writer import read_district_map, write_knowledge
+    from bot.importers.knowledge_writer import ImportTarget, read_district_map, write_knowledge
     from bot.knowledge.opening_hours import state_holidays
 
     try:
@@ -471,30 +472,19 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"--state {args.state!r} is not a German state code of the holidays package (BE, NW, …)"
         )
         return 2
-    districts = read_district_map(args.districts) if args.districts else {}
+    target = ImportTarget(
+        city=args.city,
+        state=args.state,
+        districts=read_district_map(args.districts) if args.districts else {},
+        appointment_base=args.appointment_base or "",
+        website_base=args.website or "",
+    )
     try:
         if args.source == "dldb":
-            offices, services, profile, report, default = import_dldb(
-                args.locations,
-                args.services,
-                city=args.city,
-                state=args.state,
-                districts=districts,
-                appointment_base=args.appointment_base or "",
-                website_base=args.website or "",
-            )
+            result = import_dldb(args.locations, args.services, target)
         else:
-            from bot.importers.csv_import import import_csv
-
-            offices, services, profile, report, default = import_csv(
-                args.offices,
-                args.services,
-                city=args.city,
-                state=args.state,
-                districts=districts,
-                appointment_base=args.appointment_base or "",
-                website_base=args.website or "",
-            )
+            result = import_csv(args.offices, args.services, target)
+        offices, services, profile, report, default = result
     except (ImportError_, ValueError) as exc:
         print(f"import failed: {exc}")
         return 1

@@ -50,6 +50,38 @@ class RetryLater(RuntimeError):
     """A passing failure (answered 503, so that the platform delivers again)."""
 
 
+class TextOutput(OutputChannel):
+    """An output channel whose platform shows text (and its own buttons) only:
+    quick replies go the way of buttons, an image as its link."""
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Quick replies are shown like buttons."""
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """Images as their link."""
+        await self.send_text_message(recipient_id, image, **kwargs)
+
+
+def required_credentials(
+    channel: type[InputChannel], credentials: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The channel's credentials section, or Rasa's own error when it is missing."""
+    if not credentials:
+        channel.raise_missing_credentials_exception()
+        raise AssertionError("unreachable")
+    return credentials
+
+
+def credential_strings(
+    credentials: dict[str, Any], spec: dict[str, tuple[str, str]]
+) -> dict[str, str]:
+    """Constructor arguments from credentials: ``{argument: (credentials key, default)}``."""
+    return {arg: str(credentials.get(key) or default) for arg, (key, default) in spec.items()}
+
+
 def meta_handshake(request: Request, verify_token: str) -> HTTPResponse:
     """Meta's subscription handshake: echo ``hub.challenge`` for the right token, else 403."""
     token = request.args.get("hub.verify_token") or ""

@@ -21,6 +21,7 @@ from typing import Any
 
 from rasa.core.channels.channel import InputChannel
 
+from bot.channels.base import required_credentials
 from bot.channels.facebook import SignedFacebookInput, SignedMessengerBot, _client
 from bot.channels.textfit import ChoiceMemory, numbered_choices
 
@@ -87,9 +88,7 @@ class InstagramInput(SignedFacebookInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Built by Rasa from the credentials bot.channels.messengers writes."""
-        if not credentials:
-            cls.raise_missing_credentials_exception()
-            raise AssertionError("unreachable")
+        credentials = required_credentials(cls, credentials)
         channel = cls(
             credentials.get("verify"),
             credentials.get("secret"),

@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 
 from bot import config
 from bot.cases import delivery
+from bot.channels.base import required_credentials
 from bot.channels.dedup import seen_messages
 from bot.channels.guard import limit_webhooks
 from bot.channels.guard import secret_bytes as _b
@@ -92,9 +93,7 @@ class SignedTelegramInput(TelegramInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Rasa's credentials plus ``secret_token``."""
-        if not credentials:
-            cls.raise_missing_credentials_exception()
-            raise AssertionError("unreachable")
+        credentials = required_credentials(cls, credentials)
         return cls(
             credentials.get("access_token"),
             credentials.get("verify"),

@@ -41,7 +41,15 @@ from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Request
 
 from bot.cases import delivery
-from bot.channels.base import Incoming, RetryLater, Unsupported, WebhookInput
+from bot.channels.base import (
+    Incoming,
+    RetryLater,
+    TextOutput,
+    Unsupported,
+    WebhookInput,
+    credential_strings,
+    required_credentials,
+)
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 
 logger = logging.getLogger(__name__)
@@ -145,7 +153,7 @@ class PublicKeys:
         return key
 
 
-class ThreemaOutput(OutputChannel):
+class ThreemaOutput(TextOutput):
     """Encrypted text messages through ``/send_e2e``."""
 
     def __init__(self, channel: ThreemaInput) -> None:
@@ -186,16 +194,6 @@ class ThreemaOutput(OutputChannel):
         self.channel.choices.remember(recipient_id, buttons)
         await self.send_text_message(recipient_id, numbered_choices(text, buttons), **kwargs)
 
-    async def send_quick_replies(
-        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        """Quick replies as numbered choices."""
-        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        """Images as their link."""
-        await self.send_text_message(recipient_id, image, **kwargs)
-
 
 class ThreemaInput(WebhookInput):
     """``/webhooks/threema/webhook``: the gateway's callback in end-to-end mode."""
@@ -211,15 +209,13 @@ class ThreemaInput(WebhookInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Built by Rasa from the credentials bot.channels.messengers writes."""
-        if not credentials:
-            cls.raise_missing_credentials_exception()
-            raise AssertionError("unreachable")
-        return cls(
-            gateway_id=str(credentials.get("id") or ""),
-            secret=str(credentials.get("secret") or ""),
-            private_key=str(credentials.get("private_key") or ""),
-            api_url=str(credentials.get("api_url") or "https://msgapi.threema.ch"),
-        )
+        spec = {
+            "gateway_id": ("id", ""),
+            "secret": ("secret", ""),
+            "private_key": ("private_key", ""),
+            "api_url": ("api_url", "https://msgapi.threema.ch"),
+        }
+        return cls(**credential_strings(required_credentials(cls, credentials), spec))
 
     def __init__(self, gateway_id: str, secret: str, private_key: str, api_url: str) -> None:
         self.gateway_id = gateway_id

@@ -36,7 +36,15 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from bot.cases import delivery
-from bot.channels.base import Incoming, Unsupported, WebhookInput, meta_handshake
+from bot.channels.base import (
+    Incoming,
+    TextOutput,
+    Unsupported,
+    WebhookInput,
+    credential_strings,
+    meta_handshake,
+    required_credentials,
+)
 from bot.channels.textfit import STAFF_PREFIX, ChoiceMemory, numbered_choices, split_text
 from bot.channels.window import Windows
 
@@ -79,7 +87,7 @@ def windows() -> Windows:
     return Windows("whatsapp", _engine, _clock)
 
 
-class WhatsAppOutput(OutputChannel):
+class WhatsAppOutput(TextOutput):
     """Sends through the Cloud API; pushes outside the window go out as the template."""
 
     def __init__(
@@ -164,16 +172,6 @@ class WhatsAppOutput(OutputChannel):
             self.choices.remember(recipient_id, buttons)
             return
         await self.post(recipient_id, {"type": "interactive", "interactive": message})
-
-    async def send_quick_replies(
-        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        """Quick replies are shown like buttons."""
-        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
-
-    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        """Images as their link."""
-        await self.send_text_message(recipient_id, image, **kwargs)
 
 
 def interactive(text: str, buttons: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -283,18 +281,10 @@ class WhatsAppInput(WebhookInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Built by Rasa from the credentials bot.channels.messengers writes."""
-        if not credentials:
-            cls.raise_missing_credentials_exception()
-            raise AssertionError("unreachable")
-        return cls(
-            verify_token=str(credentials.get("verify_token") or ""),
-            app_secret=str(credentials.get("app_secret") or ""),
-            access_token=str(credentials.get("access_token") or ""),
-            phone_number_id=str(credentials.get("phone_number_id") or ""),
-            graph_url=str(credentials.get("graph_url") or "https://graph.facebook.com/v19.0"),
-            template_name=str(credentials.get("template_name") or ""),
-            template_language=str(credentials.get("template_language") or "de"),
-        )
+        defaults = {"graph_url": "https://graph.facebook.com/v19.0", "template_language": "de"}
+        keys = ("verify_token", "app_secret", "access_token", "phone_number_id", "template_name")
+        spec = {key: (key, defaults.get(key, "")) for key in (*keys, *defaults)}
+        return cls(**credential_strings(required_credentials(cls, credentials), spec))
 
     def __init__(
         self,

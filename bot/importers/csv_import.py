@@ -25,10 +25,11 @@ from pathlib import Path
 from bot.importers.dldb import ImportError_
 from bot.importers.hours import WEEKDAYS, convert_week
 from bot.importers.knowledge_writer import (
-    CityProfile,
     ImportedOffice,
     ImportedService,
     ImportReport,
+    ImportResult,
+    ImportTarget,
     clean_email,
     clean_url,
     district_from_authority,
@@ -109,16 +110,25 @@ def _list(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split("|") if v.strip()]
 
 
-def import_csv(
-    offices_path: Path,
-    services_path: Path,
-    *,
-    city: str,
-    state: str,
-    districts: Mapping[str, str] | None = None,
-    appointment_base: str = "",
-    website_base: str = "",
-) -> tuple[list[ImportedOffice], list[ImportedService], CityProfile, ImportReport, str | None]:
+def _identified(
+    row: Mapping[str, str], where: str, seen: set[str], errors: list[str]
+) -> tuple[str, str] | None:
+    """The row's ID and Name, recorded in ``seen``; None (and an error) when either is
+    empty or the ID was used before."""
+    row_id, name = _cell(row, "ID"), _cell(row, "Name")
+    if not row_id:
+        errors.append(f"{where}, column ID: empty")
+    elif row_id in seen:
+        errors.append(f"{where}, column ID: {row_id!r} is used twice")
+    elif not name or len(name) < 2:
+        errors.append(f"{where}, column Name: empty")
+    else:
+        seen.add(row_id)
+        return row_id, name
+    return None
+
+
+def import_csv(offices_path: Path, services_path: Path, target: ImportTarget) -> ImportResult:
     """Reads both files.
 
     Raises:
@@ -129,33 +139,26 @@ def import_csv(
     offices: list[ImportedOffice] = []
     ids: set[str] = set()
     for line, row in read_rows(offices_path, "offices", errors):
-        oid, name = _cell(row, "ID"), _cell(row, "Name")
         where = f"{offices_path.name}: line {line}"
-        if not oid:
-            errors.append(f"{where}, column ID: empty")
+        named = _identified(row, where, ids, errors)
+        if named is None:
             continue
-        if oid in ids:
-            errors.append(f"{where}, column ID: {oid!r} is used twice")
-            continue
-        if not name or len(name) < 2:
-            errors.append(f"{where}, column Name: empty")
-            continue
-        ids.add(oid)
+        oid, name = named
         email_raw = _cell(row, "E-Mail")
         email = clean_email(email_raw)
         if email_raw and not email:
             errors.append(f"{where}, column E-Mail: {email_raw!r} is not an e-mail address")
         link_raw = _cell(row, "Terminlink")
-        link = clean_url(link_raw, appointment_base)
+        link = clean_url(link_raw, target.appointment_base)
         if link_raw and not link:
             errors.append(f"{where}, column Terminlink: {link_raw!r} is not a web address")
         street = " ".join(x for x in (_cell(row, "Straße"), _cell(row, "Hausnummer")) if x)
         plz = _cell(row, "PLZ")
-        town = " ".join(x for x in (plz, _cell(row, "Ort") or city) if x)
+        town = " ".join(x for x in (plz, _cell(row, "Ort") or target.city) if x)
         authority = _cell(row, "Behörde")
         district = (
             _cell(row, "Bezirk")
-            or (districts or {}).get(plz or "")
+            or target.districts.get(plz or "")
             or district_from_authority(authority)
         )
         week = {key: row.get(_key(german), "") for key, _, german in WEEKDAYS}
@@ -182,18 +185,11 @@ def import_csv(
     services: list[ImportedService] = []
     sids: set[str] = set()
     for line, row in read_rows(services_path, "services", errors):
-        sid, name = _cell(row, "ID"), _cell(row, "Name")
         where = f"{services_path.name}: line {line}"
-        if not sid:
-            errors.append(f"{where}, column ID: empty")
+        named = _identified(row, where, sids, errors)
+        if named is None:
             continue
-        if sid in sids:
-            errors.append(f"{where}, column ID: {sid!r} is used twice")
-            continue
-        if not name or len(name) < 2:
-            errors.append(f"{where}, column Name: empty")
-            continue
-        sids.add(sid)
+        sid, name = named
         refs = [r.strip() for r in (_cell(row, "Standorte") or "").replace(",", "|").split("|")]
         refs = [r for r in refs if r]
         if not refs:
@@ -220,10 +216,4 @@ def import_csv(
         )
     if errors:
         raise ImportError_("\n  ".join(["invalid CSV input:", *errors]))
-    profile = CityProfile(
-        name=city,
-        state=state.upper(),
-        appointment_base_url=appointment_base,
-        website_base_url=website_base,
-    )
-    return offices, services, profile, report, None
+    return offices, services, target.profile(), report, None

@@ -26,10 +26,11 @@ from typing import Any
 
 from bot.importers.hours import convert_week
 from bot.importers.knowledge_writer import (
-    CityProfile,
     ImportedOffice,
     ImportedService,
     ImportReport,
+    ImportResult,
+    ImportTarget,
     clean_email,
     clean_url,
     district_from_authority,
@@ -169,16 +170,7 @@ def service_from_entry(entry: dict[str, Any]) -> ImportedService | None:
     )
 
 
-def import_dldb(
-    locations_path: Path,
-    services_path: Path,
-    *,
-    city: str,
-    state: str,
-    districts: Mapping[str, str] | None = None,
-    appointment_base: str = "",
-    website_base: str = "",
-) -> tuple[list[ImportedOffice], list[ImportedService], CityProfile, ImportReport, str | None]:
+def import_dldb(locations_path: Path, services_path: Path, target: ImportTarget) -> ImportResult:
     """Reads both files; returns offices, services, profile, report and a default office."""
     report = ImportReport(source=f"DLDB export {locations_path.name} + {services_path.name}")
     offices: list[ImportedOffice] = []
@@ -186,7 +178,7 @@ def import_dldb(
     location_services: dict[str, list[str]] = {}
     default_office = None
     for i, entry in enumerate(read_entries(locations_path)):
-        office = office_from_location(entry, districts or {}, appointment_base)
+        office = office_from_location(entry, target.districts, target.appointment_base)
         if office is None:
             report.warnings.append(f"{locations_path.name}: entry {i}: no id or name, skipped")
             continue
@@ -218,10 +210,4 @@ def import_dldb(
             dict.fromkeys([*service.offices, *location_services.get(service.source_id, [])])
         )
         services.append(service)
-    profile = CityProfile(
-        name=city,
-        state=state.upper(),
-        appointment_base_url=appointment_base,
-        website_base_url=website_base,
-    )
-    return offices, services, profile, report, default_office
+    return offices, services, target.profile(), report, default_office

@@ -13,7 +13,7 @@ import re
 import shutil
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,26 @@ class CityProfile:
         }
 
 
+@dataclass(frozen=True)
+class ImportTarget:
+    """The city an import is for, as the command line names it (same for every format)."""
+
+    city: str
+    state: str
+    districts: Mapping[str, str] = field(default_factory=dict)  # postal code → district
+    appointment_base: str = ""
+    website_base: str = ""
+
+    def profile(self) -> CityProfile:
+        """The ``city.yml`` profile of the target."""
+        return CityProfile(
+            name=self.city,
+            state=self.state.upper(),
+            appointment_base_url=self.appointment_base,
+            website_base_url=self.website_base,
+        )
+
+
 @dataclass
 class ImportReport:
     """Counts and the lists a city's IT needs to review after an import."""
@@ -133,6 +153,12 @@ class ImportReport:
             f"as text, {d['hours_empty']} empty; {len(self.skipped_services)} services "
             f"without an office skipped, {len(self.unknown_references)} unknown references"
         )
+
+
+ImportResult = tuple[
+    list[ImportedOffice], list[ImportedService], CityProfile, ImportReport, str | None
+]
+"""What every importer returns: offices, services, profile, report and a default office."""
 
 
 def fold(text: str) -> str:

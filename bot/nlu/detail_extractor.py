@@ -28,19 +28,10 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.dialogue.details import DETAILS  # the values the dialogue answers
+
 ENTITY = "detail"
-# The values the dialogue answers (bot.dialogue.details, domain/details.yml); the
-# patterns cover six of them.
-DETAILS = (
-    "fee",
-    "documents",
-    "appointment",
-    "online",
-    "deadline",
-    "locations",
-    "address",
-    "duration",
-)
+# The patterns cover six of the DETAILS (domain/details.yml).
 _PAYLOAD = re.compile(r"^/\w+")
 
 Patterns = dict[str, tuple[list[re.Pattern[str]], list[re.Pattern[str]]]]

@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse, raw
 
 from bot import analytics
 from bot.analytics import Range, RangeError, Report
-from bot.web.staff import audit, login_required, render
+from bot.web.base import audit, error_page, login_required, render
 
 bp = Blueprint("analytics", url_prefix="/staff/analytics")
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")  # Okabe–Ito
@@ -281,7 +281,7 @@ def _download(body: bytes, filename: str, content_type: str) -> HTTPResponse:
 
 
 async def _error(request: Request, message: str) -> HTTPResponse:
-    return render(request, "staff_error.html", status=400, message=message)
+    return error_page(request, 400, message)
 
 
 @bp.get("/export.csv")

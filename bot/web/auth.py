@@ -18,6 +18,7 @@ _hasher = PasswordHasher()
 # sees no case and no transcript (docs/SECURITY.md, "Erasure").
 ROLES = ("staff", "trainer", "privacy", "admin")
 ERASE_ROLES = ("privacy", "admin")
+TRAINER_ROLES = ("trainer", "admin")  # they see the trainers' backlog
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class User:
     @property
     def is_trainer(self) -> bool:
         """Trainers (and admins) see the trainers' backlog."""
-        return self.role in ("trainer", "admin")
+        return self.role in TRAINER_ROLES
 
     @property
     def may_erase(self) -> bool:

@@ -27,7 +27,8 @@ from bot import privacy
 from bot.cases import store as cases
 from bot.cases.store import Denied, NotFound
 from bot.web.auth import ERASE_ROLES
-from bot.web.staff import Handler, _now, audit, deny, desk, login_required, render
+from bot.web.base import Handler, audit, login_required, now_utc, render
+from bot.web.staff import deny, desk
 
 bp = Blueprint("privacy", url_prefix="/staff/privacy")
 ROLES = ERASE_ROLES  # who erases
@@ -193,7 +194,7 @@ async def delete(request: Request) -> HTTPResponse:
         ctx.engine,
         scope,
         request.ctx.user.username,
-        _now(request),
+        now_utc(request),
         ctx.settings.web_secret_key,
         reason,
     )

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
-import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any
@@ -16,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, html, redirect
+from sanic.response import HTTPResponse, redirect
 from sanic.response import json as json_response
 
 from bot.cases import access
@@ -24,123 +21,35 @@ from bot.cases import store as cases
 from bot.cases.delivery import Delivery
 from bot.cases.model import Status, is_open, is_overdue
 from bot.cases.store import CaseClosed, Denied, Desk, NotFound
-from bot.channels.guard import secret_bytes as _b
 from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
-from bot.store import audit_log, sessions, users
+from bot.store import audit_log, users
 from bot.timeutil import as_utc, utcnow
 from bot.web import inbox_live
-from bot.web.auth import User, verify_user
+from bot.web.auth import verify_user
+from bot.web.base import (
+    COOKIE,
+    SESSION_HOURS,
+    Handler,
+    audit,
+    cookie_secure,
+    create_session,
+    end_session,
+    error_page,
+    login_required,
+    now_utc,
+    render,
+)
 from bot.web.inbox_query import UNASSIGNED, InboxQuery, Labels
 from bot.web.rasa_client import RasaError
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("staff", url_prefix="/staff")
-COOKIE = "bs_session"
-SESSION_HOURS = 8
 HANDBACK_TEXT = (
     "Vielen Dank für Ihre Geduld. Sie schreiben jetzt wieder mit dem digitalen Assistenten."
 )
-Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
-
-
-# --- sessions ---------------------------------------------------------------------------
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_session(
-    engine: sa.engine.Engine, username: str, idle_minutes: int = 30
-) -> tuple[str, str]:
-    """A new session; returns ``(cookie token, csrf token)``."""
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    now = utcnow()
-    with engine.begin() as conn:
-        conn.execute(sa.delete(sessions).where(sessions.c.expires_at < now))
-        conn.execute(
-            sa.insert(sessions).values(
-                token_hash=_hash(token),
-                username=username,
-                csrf=csrf,
-                created_at=now,
-                expires_at=now + timedelta(minutes=min(idle_minutes, SESSION_HOURS * 60)),
-            )
-        )
-    return token, csrf
-
-
-def load_session(
-    engine: sa.engine.Engine,
-    token: str | None,
-    idle_minutes: int = 30,
-    now: datetime | None = None,
-) -> tuple[User, str] | None:
-    """The session's user and CSRF token, if the cookie is valid and not expired.
-
-    A session ends ``idle_minutes`` after its last request (and at the latest
-    ``SESSION_HOURS`` after login): each valid request moves ``expires_at`` on.
-    """
-    if not token:
-        return None
-    now = now or utcnow()
-    with engine.begin() as conn:
-        row = conn.execute(
-            sa.select(sessions, users.c.role, users.c.office)
-            .join(users, users.c.username == sessions.c.username)
-            .where(sessions.c.token_hash == _hash(token))
-        ).first()
-        if row is None or (as_utc(row.expires_at) or now) < now:
-            return None
-        created = as_utc(row.created_at) or now
-        expires = min(
-            created + timedelta(hours=SESSION_HOURS), now + timedelta(minutes=idle_minutes)
-        )
-        conn.execute(
-            sa.update(sessions)
-            .where(sessions.c.token_hash == row.token_hash)
-            .values(expires_at=expires)
-        )
-    return User(row.username, row.role, row.office), row.csrf
-
-
-def audit(
-    engine: sa.engine.Engine, actor: str, action: str, target: str | None, detail: str = ""
-) -> None:
-    """Appends to the audit log (never updated or deleted by the app)."""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(audit_log).values(
-                at=utcnow(), actor=actor, action=action, target=target, detail=redact(detail)[:500]
-            )
-        )
-
-
-def login_required(handler: Handler) -> Handler:
-    """Sets ``request.ctx.user`` / ``csrf``; redirects to the login page otherwise.
-    POST requests must carry the session's CSRF token."""
-
-    @wraps(handler)
-    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        found = await asyncio.to_thread(
-            load_session,
-            request.app.ctx.engine,
-            request.cookies.get(COOKIE),
-            request.app.ctx.settings.staff_idle_minutes,
-        )
-        if found is None:
-            return redirect("/staff/login")
-        request.ctx.user, request.ctx.csrf = found
-        if request.method == "POST":
-            sent = (request.form or {}).get("csrf") or ""
-            if not hmac.compare_digest(_b(str(sent)), _b(request.ctx.csrf)):
-                return html("<h1>Ungültige Anfrage (CSRF)</h1>", status=403)
-        return await handler(request, *args, **kwargs)
-
-    return wrapper
 
 
 def with_ticket(handler: Handler) -> Handler:
@@ -151,9 +60,7 @@ def with_ticket(handler: Handler) -> Handler:
         try:
             row = await asyncio.to_thread(desk(request).get, reference)
         except NotFound:
-            return render(
-                request, "staff_error.html", status=404, message="Vorgang nicht gefunden."
-            )
+            return error_page(request, 404, "Vorgang nicht gefunden.")
         except Denied:
             return await deny(request, reference)
         try:
@@ -178,13 +85,24 @@ def open_ticket(handler: Handler) -> Handler:
     return wrapper
 
 
+def case_action(path: str, *, open_only: bool = True) -> Callable[[Handler], Handler]:
+    """``POST /staff/tickets/<reference>/<path>``: logged in (CSRF checked), the case
+    loaded and within the user's reach (:func:`with_ticket`), and, unless
+    ``open_only=False``, not closed (:func:`open_ticket`)."""
+
+    def decorator(handler: Handler) -> Handler:
+        checked = login_required(with_ticket(open_ticket(handler) if open_only else handler))
+        bp.post(f"/tickets/<reference>/{path}")(checked)
+        return checked
+
+    return decorator
+
+
 def _closed(request: Request, reference: str) -> HTTPResponse:
-    return render(
+    return error_page(
         request,
-        "staff_error.html",
-        status=409,
-        message="Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn "
-        "bitte zuerst wieder.",
+        409,
+        "Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn bitte zuerst wieder.",
         reference=reference,
     )
 
@@ -206,38 +124,9 @@ async def deny(request: Request, target: str | None) -> HTTPResponse:
     await asyncio.to_thread(
         audit, request.app.ctx.engine, user.username, "denied", target, detail[:300]
     )
-    return render(
-        request,
-        "staff_error.html",
-        status=403,
-        message="Dieser Vorgang ist für Ihre Rolle oder Ihr Amt nicht freigegeben.",
+    return error_page(
+        request, 403, "Dieser Vorgang ist für Ihre Rolle oder Ihr Amt nicht freigegeben."
     )
-
-
-def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
-    """Renders a staff template with the user and CSRF token."""
-    tpl = request.app.ctx.templates.get_template(template)
-    return html(
-        tpl.render(
-            user=getattr(request.ctx, "user", None),
-            csrf=getattr(request.ctx, "csrf", ""),
-            statuses=STATUSES,
-            reasons=REASON_LABELS,
-            close_reasons=CLOSE_REASONS,
-            **context,
-        ),
-        status=status,
-        headers={"Cache-Control": "no-store"},
-    )
-
-
-def _now(request: Request) -> datetime:
-    """The app's clock (BOT_FIXED_NOW in tests), in UTC like every stored ticket time."""
-    return request.app.ctx.settings.now().astimezone(timezone.utc)
-
-
-def _cookie_secure(request: Request) -> bool:
-    return request.scheme == "https" or request.app.ctx.cookie_secure
 
 
 # --- login ------------------------------------------------------------------------------
@@ -286,7 +175,7 @@ async def login(request: Request) -> HTTPResponse:
     cookie["samesite"] = "Strict"
     cookie["path"] = "/staff"
     cookie["max-age"] = SESSION_HOURS * 3600  # the server ends idle sessions earlier
-    if _cookie_secure(request):
+    if cookie_secure(request):
         cookie["secure"] = True
     return response
 
@@ -327,13 +216,7 @@ def _login_locked(request: Request, username: str, ip: str) -> str:
 async def logout(request: Request) -> HTTPResponse:
     """Ends the session."""
     engine = request.app.ctx.engine
-    token = request.cookies.get(COOKIE) or ""
-
-    def _end() -> None:
-        with engine.begin() as conn:
-            conn.execute(sa.delete(sessions).where(sessions.c.token_hash == _hash(token)))
-
-    await asyncio.to_thread(_end)
+    await asyncio.to_thread(end_session, engine, request.cookies.get(COOKIE) or "")
     await asyncio.to_thread(audit, engine, request.ctx.user.username, "logout", None)
     response = redirect("/staff/login")
     del response.cookies[COOKIE]
@@ -421,7 +304,7 @@ def _inbox_data(request: Request) -> dict[str, Any]:
     )
     knowledge = request.app.ctx.knowledge()
     offices = {o.id: o.name for o in knowledge.city_offices()}
-    now = _now(request)
+    now = now_utc(request)
     views = []
     for r in rows:
         d = _ticket_view(r, now, offices, labels)
@@ -545,7 +428,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
     engine = request.app.ctx.engine
     knowledge = request.app.ctx.knowledge()
     offices = {o.id: o.name for o in knowledge.city_offices()}
-    ticket = _ticket_view(row, _now(request), offices, _labels(request))
+    ticket = _ticket_view(row, now_utc(request), offices, _labels(request))
     try:
         events = await request.app.ctx.rasa.tracker_events(ticket["sender_id"])
         conversation = _conversation(events, bool(ticket["redacted"]))
@@ -562,7 +445,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         engine,
         row.channel,
         row.sender_id,
-        _now(request),
+        now_utc(request),
         request.app.ctx.settings.whatsapp_template_name,
     )
     staff_names = await asyncio.to_thread(
@@ -610,10 +493,7 @@ def _back(reference: str, ok: str = "", error: str = "") -> HTTPResponse:
     return redirect(f"/staff/tickets/{reference}" + (f"?{query}" if query else ""))
 
 
-@bp.post("/tickets/<reference>/reply")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("reply")
 async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Delivers a staff reply into the citizen's conversation."""
     text = str((request.form or {}).get("text") or "").strip()
@@ -629,7 +509,7 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
             "und kann nicht über einen Messenger gesendet werden.",
         )
     # Stored first (not delivered); the channel confirms what arrived (bot.cases.delivery).
-    message_id = await asyncio.to_thread(desk(request).reply, row, text, False, _now(request))
+    message_id = await asyncio.to_thread(desk(request).reply, row, text, False, now_utc(request))
     return await _deliver(request, row, text, message_id)
 
 
@@ -666,7 +546,7 @@ async def _deliver(request: Request, row: Any, text: str, message_id: int) -> HT
             Delivery.FAILED,
             row.channel,
             why,
-            _now(request),
+            now_utc(request),
         )
     if not reachable and state is None:
         reason = "der Assistent ist nicht erreichbar"
@@ -684,10 +564,7 @@ async def _deliver(request: Request, row: Any, text: str, message_id: int) -> HT
     )
 
 
-@bp.post("/tickets/<reference>/resend/<message_id:int>")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("resend/<message_id:int>")
 async def resend(request: Request, reference: str, row: Any, message_id: int) -> HTTPResponse:
     """Sends a reply that was not delivered once more (audited as ``resend``)."""
     try:
@@ -697,10 +574,7 @@ async def resend(request: Request, reference: str, row: Any, message_id: int) ->
     return await _deliver(request, row, str(msg["text"]), int(msg["id"]))
 
 
-@bp.post("/tickets/<reference>/note")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("note")
 async def note(request: Request, reference: str, row: Any) -> HTTPResponse:
     """An internal note (never shown to the citizen)."""
     text = str((request.form or {}).get("text") or "").strip()[:4000]
@@ -710,10 +584,7 @@ async def note(request: Request, reference: str, row: Any) -> HTTPResponse:
     return _back(reference, ok="Notiz gespeichert.")
 
 
-@bp.post("/tickets/<reference>/update")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("update")
 async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Assign, forward to another office, change status."""
     engine = request.app.ctx.engine
@@ -740,10 +611,7 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     return _back(reference, ok="Vorgang aktualisiert.")
 
 
-@bp.post("/tickets/<reference>/handback")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("handback")
 async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Gives the conversation back to the assistant."""
     try:
@@ -756,22 +624,17 @@ async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     return _back(reference, ok="Das Gespräch ist an den Assistenten zurückgegeben.")
 
 
-@bp.post("/tickets/<reference>/close")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("close")
 async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Closes the ticket with a reason."""
     reason = str((request.form or {}).get("close_reason") or "")
     if reason not in CLOSE_REASONS:
         return _back(reference, error="Bitte einen Abschlussgrund wählen.")
-    await asyncio.to_thread(desk(request).close, row, reason, _now(request))
+    await asyncio.to_thread(desk(request).close, row, reason, now_utc(request))
     return _back(reference, ok="Vorgang abgeschlossen.")
 
 
-@bp.post("/tickets/<reference>/reopen")
-@login_required
-@with_ticket
+@case_action("reopen", open_only=False)
 async def reopen(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Reopens a closed ticket ("in Bearbeitung", assigned to whoever reopens it)."""
     if not await asyncio.to_thread(desk(request).reopen, row):
@@ -779,10 +642,7 @@ async def reopen(request: Request, reference: str, row: Any) -> HTTPResponse:
     return _back(reference, ok="Vorgang wieder geöffnet.")
 
 
-@bp.post("/tickets/<reference>/claim")
-@login_required
-@with_ticket
-@open_ticket
+@case_action("claim")
 async def claim(request: Request, reference: str, row: Any) -> HTTPResponse:
     """The caseworker takes the case ("Übernehmen"); others then see who holds it."""
     if not await asyncio.to_thread(desk(request).claim, row):

@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.handoff.tickets import NewTicket, Outbox, insert_ticket, new_reference
 from bot.store import audit_log, make_engine, tickets
 from bot.web.auth import upsert_user
-from bot.web.staff import create_session, load_session
+from bot.web.base import create_session, load_session
 from tests.webserver import free_port, running_app
 
 PASSWORD = "richtig-langes-passwort"

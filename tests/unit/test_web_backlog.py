@@ -154,7 +154,7 @@ async def test_adopt_as_intent_example_writes_data_nlu_and_validates(settings):
 
 
 async def test_a_second_example_for_the_same_intent_is_appended(settings):
-    from bot.web.backlog import add_example
+    from bot.training_data import add_example
 
     nlu_dir = settings.knowledge_dir.parent / "nlu"
     assert add_example(nlu_dir, "greet", "Moin zusammen") is None
