@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FEED = REPO_ROOT / "data" / "knowledge" / "closures-demo.geojson"
+FEED_FILE = DEFAULT_FEED.name  # the default feed: this file of KNOWLEDGE_DIR
 TIMEZONE = ZoneInfo("Europe/Berlin")
 
 
@@ -102,19 +103,23 @@ class Settings:
         origins = tuple(
             o.strip().rstrip("/") for o in env.get("SITE_ORIGINS", "").split(",") if o.strip()
         ) or (f"http://{_loopback(bind_host)}:{web_port}", f"http://localhost:{web_port}")
+        knowledge_dir = Path(env.get("KNOWLEDGE_DIR") or REPO_ROOT / "data" / "knowledge")
         return cls(
             bind_host=env.get("BIND_HOST") or "127.0.0.1",
             rasa_port=_int(env, "RASA_PORT", 5005),
             actions_port=_int(env, "ACTIONS_PORT", 5055),
             web_port=_int(env, "WEB_PORT", 8080),
             state_dir=state_dir,
-            knowledge_dir=Path(env.get("KNOWLEDGE_DIR") or REPO_ROOT / "data" / "knowledge"),
+            knowledge_dir=knowledge_dir,
             bot_api_token=env.get("BOT_API_TOKEN", ""),
             handoff_api_token=env.get("HANDOFF_API_TOKEN", ""),
             tracker_store_url=env.get("TRACKER_STORE_URL") or f"sqlite:///{state_dir / 'rasa.db'}",
             handoff_db_url=env.get("HANDOFF_DB_URL") or f"sqlite:///{state_dir / 'handoff.db'}",
             lock_store_url=env.get("LOCK_STORE_URL", ""),
-            closures_feed_url=env.get("CLOSURES_FEED_URL") or DEFAULT_FEED.as_uri(),
+            # Another city's directory has no demo feed: without CLOSURES_FEED_URL its
+            # answer is "not available" with its own contact, never the demo city's streets.
+            closures_feed_url=env.get("CLOSURES_FEED_URL")
+            or (knowledge_dir.resolve() / FEED_FILE).as_uri(),
             closures_ttl_seconds=_int(env, "CLOSURES_TTL_SECONDS", 300),
             fixed_now=env.get("BOT_FIXED_NOW", ""),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
