@@ -61,8 +61,8 @@ import-csv: install ## knowledge directory from two CSV files: make import-csv O
 	$(PY) -m bot.cli import csv --offices "$(OFFICES)" --services "$(SERVICES)" --out "$(OUT)" \
 		--city "$(CITY)" --state "$(STATE)" $(if $(DISTRICTS),--districts "$(DISTRICTS)")
 
-bench: install ## load benchmark on loopback, writes docs/benchmarks.md
-	$(PY) -m bot.bench
+bench: install ## load benchmark on loopback, writes docs/benchmarks.md; KNOWLEDGE_DIR=… [COMPARE=1] benches a city's directory (against the demo)
+	$(PY) -m bot.bench $(if $(KNOWLEDGE_DIR),--knowledge-dir "$(KNOWLEDGE_DIR)") $(if $(COMPARE),--compare-demo) $(if $(OUT),--out "$(OUT)")
 
 audit: install ## known vulnerabilities in requirements.lock (pip-audit in .venv-audit; needs network, not part of make test)
 	@bash tools/audit.sh

@@ -11,12 +11,21 @@ then in one run:
 Every request loop is bounded in count and time and only talks to 127.0.0.1. It reports
 p50/p95/p99 latency, messages per second, errors, the RSS of each process, model load time
 and the last training time. Numbers, not assertions: no test depends on them.
+
+A city's IT department benches its own catalogue with ``--knowledge-dir DIR`` (the
+directory ``python -m bot.cli import`` wrote; the stack runs with ``KNOWLEDGE_DIR=DIR``
+on the trained model). The questions are then the same ten, with the office and service
+names taken from that catalogue (:func:`turns_for`). ``--compare-demo`` benches the demo
+city first, in the same run and with questions built the same way from its catalogue,
+and reports the ratios (the machine's speed drifts; ratios within one run do not).
+Both runs read the same road-closures feed (``CLOSURES_FEED_URL``, default the demo's).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import signal
@@ -32,7 +41,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import REPO_ROOT
+from bot.config import DEFAULT_FEED, REPO_ROOT, Settings
 
 TURNS = [
     "Hallo",
@@ -47,6 +56,43 @@ TURNS = [
     "Danke, tschüss",
 ]
 TOKEN = "bench-api-token"  # noqa: S105 - a throwaway token for the local stack
+DEMO_DIR = REPO_ROOT / "data" / "knowledge"
+
+
+def turns_for(knowledge_dir: Path) -> list[str]:
+    """The ten turns of :data:`TURNS` with offices and services of ``knowledge_dir``.
+
+    Two city offices with opening hours (the first of two different kinds), the service
+    offered at the most offices (the "which district?" answer of a large city), and two
+    more services from the catalogue (named as the catalogue names them, e.g.
+    "Personalausweis beantragen"); the small-talk and road-closure turns stay as they are.
+    Deterministic: file order decides ties.
+    """
+    from bot.knowledge.base import load_knowledge
+
+    k = load_knowledge(knowledge_dir)
+    with_hours = [o for o in k.city_offices() if o.opening_hours]
+    first = with_hours[0]
+    kind = first.name.split()[0]
+    second = next((o for o in with_hours if o.name.split()[0] != kind), with_hours[-1])
+    services = list(k.services.values())
+    many = max(services, key=lambda s: len(s.also_at))
+    others = [s for s in services if s.id != many.id]
+    asked = others[len(others) // 3]
+    later = others[(2 * len(others)) // 3 :] + others
+    fee = next((s for s in later if s.fee), later[0])
+    return [
+        "Hallo",
+        f"Wann hat {first.the()} heute geöffnet?",
+        "und am Samstag?",
+        f"{many.name}, wo geht das?",
+        "Ist die Brückenstraße gesperrt?",
+        "Welche Straßen sind am Wochenende gesperrt?",
+        f"Wer ist zuständig für: {asked.name}?",
+        f"Hat {second.the()} an Fronleichnam auf?",
+        f"Was kostet das: {fee.name}?",
+        "Danke, tschüss",
+    ]
 
 
 @dataclass
@@ -122,13 +168,19 @@ def _stack_pids(supervisor: int) -> dict[str, int]:
 
 
 async def _conversation(
-    http: aiohttp.ClientSession, url: str, sender: str, turns: int, series: Series, deadline: float
+    http: aiohttp.ClientSession,
+    url: str,
+    sender: str,
+    turns: int,
+    series: Series,
+    deadline: float,
+    texts: list[str] = TURNS,
 ) -> list[float]:
     own: list[float] = []
     for i in range(turns):
         if time.monotonic() > deadline:
             break
-        body = {"sender": sender, "message": TURNS[i % len(TURNS)]}
+        body = {"sender": sender, "message": texts[i % len(texts)]}
         started = time.perf_counter()
         try:
             async with http.post(url, json=body) as resp:
@@ -146,14 +198,20 @@ async def _conversation(
 
 
 async def _parse_load(
-    http: aiohttp.ClientSession, url: str, worker: int, turns: int, series: Series, deadline: float
+    http: aiohttp.ClientSession,
+    url: str,
+    worker: int,
+    turns: int,
+    series: Series,
+    deadline: float,
+    texts: list[str] = TURNS,
 ) -> None:
     for i in range(turns):
         if time.monotonic() > deadline:
             break
         started = time.perf_counter()
         try:
-            async with http.post(url, json={"text": TURNS[(i + worker) % len(TURNS)]}) as resp:
+            async with http.post(url, json={"text": texts[(i + worker) % len(texts)]}) as resp:
                 await resp.read()
                 ok = resp.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -165,22 +223,30 @@ async def _parse_load(
 
 
 async def _nlu_phase(
-    http: aiohttp.ClientSession, rasa: str, users: int, turns: int, limit_s: float, series: Series
+    http: aiohttp.ClientSession,
+    rasa: str,
+    users: int,
+    turns: int,
+    limit_s: float,
+    series: Series,
+    texts: list[str] = TURNS,
 ) -> None:
     started = time.monotonic()
+    url = f"{rasa}/model/parse?token={TOKEN}"
     await asyncio.gather(
-        *(
-            _parse_load(
-                http, f"{rasa}/model/parse?token={TOKEN}", i, turns, series, started + limit_s
-            )
-            for i in range(users)
-        )
+        *(_parse_load(http, url, i, turns, series, started + limit_s, texts) for i in range(users))
     )
     series.seconds += time.monotonic() - started
 
 
 async def run_load(
-    rasa: str, users: int, turns: int, long_turns: int, limit_s: float, long_runs: int = 3
+    rasa: str,
+    users: int,
+    turns: int,
+    long_turns: int,
+    limit_s: float,
+    long_runs: int = 3,
+    texts: list[str] = TURNS,
 ) -> dict[str, Any]:
     """The phases against a running Rasa server.
 
@@ -195,23 +261,23 @@ async def run_load(
     webhook = f"{rasa}/webhooks/rest/webhook"
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
         # warm-up (model graph, caches)
-        await _conversation(http, webhook, "warmup", 5, Series("w"), time.monotonic() + 60)
+        await _conversation(http, webhook, "warmup", 5, Series("w"), time.monotonic() + 60, texts)
 
         nlu = Series("nlu")
-        await _nlu_phase(http, rasa, users, max(1, turns // 2), limit_s / 2, nlu)
+        await _nlu_phase(http, rasa, users, max(1, turns // 2), limit_s / 2, nlu, texts)
 
         dialogue = Series("dialogue")
         started = time.monotonic()
         deadline = started + limit_s
         await asyncio.gather(
             *(
-                _conversation(http, webhook, f"bench-{i}", turns, dialogue, deadline)
+                _conversation(http, webhook, f"bench-{i}", turns, dialogue, deadline, texts)
                 for i in range(users)
             )
         )
         dialogue.seconds = time.monotonic() - started
 
-        await _nlu_phase(http, rasa, users, max(1, turns - turns // 2), limit_s / 2, nlu)
+        await _nlu_phase(http, rasa, users, max(1, turns - turns // 2), limit_s / 2, nlu, texts)
 
         long = Series("long")
         early: list[float] = []
@@ -219,7 +285,7 @@ async def run_load(
         started = time.monotonic()
         for run in range(long_runs):
             own = await _conversation(
-                http, webhook, f"bench-long-{run}", long_turns, long, started + limit_s * 4
+                http, webhook, f"bench-long-{run}", long_turns, long, started + limit_s * 4, texts
             )
             early += own[:10]
             late += own[-10:] if len(own) >= long_turns else []
@@ -241,8 +307,14 @@ def _p95(values: list[float]) -> float:
     return s.pct(95)
 
 
-def start_stack(state: Path) -> tuple[subprocess.Popen[bytes], dict[str, str], float]:
-    """Starts the stack on free ports; returns the process, its env and seconds to healthy."""
+def start_stack(
+    state: Path, knowledge_dir: Path | None = None
+) -> tuple[subprocess.Popen[bytes], dict[str, str], float]:
+    """Starts the stack on free ports; returns the process, its env and seconds to healthy.
+
+    ``knowledge_dir`` runs another city's directory (``KNOWLEDGE_DIR``); the closures
+    feed stays the one of the environment or the demo's, so both cities read the same.
+    """
     ports = {"RASA_PORT": _free_port(), "ACTIONS_PORT": _free_port(), "WEB_PORT": _free_port()}
     env = dict(
         os.environ,
@@ -255,6 +327,9 @@ def start_stack(state: Path) -> tuple[subprocess.Popen[bytes], dict[str, str], f
     env.update({k: str(v) for k, v in ports.items()})
     for var in ("TRACKER_STORE_URL", "HANDOFF_DB_URL", "LOCK_STORE_URL"):
         env.pop(var, None)
+    env.setdefault("CLOSURES_FEED_URL", DEFAULT_FEED.as_uri())
+    if knowledge_dir is not None:
+        env["KNOWLEDGE_DIR"] = str(knowledge_dir.resolve())
     log = (state / "bench-stack.log").open("wb")
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -347,6 +422,105 @@ def report(results: dict[str, Any], rss: dict[str, float], startup: float, users
     return "\n".join(lines) + "\n"
 
 
+@dataclass
+class Run:
+    """One benched stack: what it ran and what was measured."""
+
+    label: str
+    knowledge_dir: Path | None
+    texts: list[str]
+    results: dict[str, Any] = field(default_factory=dict)
+    rss: dict[str, float] = field(default_factory=dict)
+    startup: float = 0.0
+
+    def describe(self) -> str:
+        """The directory and the size of its catalogue."""
+        from bot.knowledge.base import load_knowledge
+
+        k = load_knowledge(self.knowledge_dir or DEMO_DIR)
+        where = self.knowledge_dir or DEMO_DIR
+        with contextlib.suppress(ValueError):
+            where = where.resolve().relative_to(REPO_ROOT)
+        return f"{self.label}: `{where}`, {len(k.offices)} offices, {len(k.services)} services"
+
+
+def bench(run: Run, args: argparse.Namespace) -> Run:
+    """Starts the stack for ``run``, loads it and records the figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, env, run.startup = start_stack(Path(tmp), run.knowledge_dir)
+        try:
+            rasa = f"http://127.0.0.1:{env['RASA_PORT']}"
+            run.results = asyncio.run(
+                run_load(
+                    rasa,
+                    args.users,
+                    args.turns,
+                    args.long_turns,
+                    args.limit,
+                    args.long_runs,
+                    run.texts,
+                )
+            )
+            pids = _stack_pids(proc.pid)
+            run.rss = {name: _rss_mb(pid) for name, pid in sorted(pids.items())}
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=60)
+    return run
+
+
+def comparison(base: Run, other: Run) -> str:
+    """Markdown: the figures of two runs of one ``make bench`` side by side, as ratios."""
+
+    def row(name: str, a: float, b: float, unit: str, digits: int = 0) -> str:
+        ratio = b / a if a else float("nan")
+        return f"| {name} | {a:,.{digits}f} {unit} | {b:,.{digits}f} {unit} | {ratio:.2f} × |"
+
+    bd, od = base.results["dialogue"], other.results["dialogue"]
+    bn, on = base.results["nlu"], other.results["nlu"]
+    lines = [
+        "",
+        f"## {other.label} against {base.label}, same run",
+        "",
+        f"- {base.describe()}",
+        f"- {other.describe()}",
+        "",
+        "Both on the same trained model and closures feed; the questions are the same ten "
+        "with each catalogue's office and service names (`bot.bench.turns_for`):",
+        "",
+        *(
+            f"  {i + 1}. {a} / {b}"
+            for i, (a, b) in enumerate(zip(base.texts, other.texts, strict=True))
+        ),
+        "",
+        f"| figure | {base.label} | {other.label} | ratio |",
+        "|---|---|---|---|",
+        row("p50 of a dialogue turn", bd.pct(50), od.pct(50), "ms"),
+        row("p95 of a dialogue turn", bd.pct(95), od.pct(95), "ms"),
+        row("dialogue turns per second", bd.rate, od.rate, "/s", 1),
+        row("p95 of an NLU parse (floor)", bn.pct(95), on.pct(95), "ms"),
+        row(
+            "p95 turns 1-10 of a long conversation",
+            base.results["p95_turn5_ms"],
+            other.results["p95_turn5_ms"],
+            "ms",
+        ),
+        row(
+            "p95 turns 191-200",
+            base.results["p95_turn200_ms"],
+            other.results["p95_turn200_ms"],
+            "ms",
+        ),
+        row("start to healthy", base.startup, other.startup, "s", 1),
+        row("RSS of all processes", sum(base.rss.values()), sum(other.rss.values()), "MB"),
+    ]
+    for proc in sorted(set(base.rss) | set(other.rss)):
+        lines.append(row(f"RSS {proc}", base.rss.get(proc, 0.0), other.rss.get(proc, 0.0), "MB"))
+    errors = sum(r.errors for r in (bd, od, bn, on, base.results["long"], other.results["long"]))
+    lines += ["", f"Errors in both runs: {errors}."]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the benchmark and writes docs/benchmarks.md."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -355,24 +529,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long-turns", type=int, default=200)
     parser.add_argument("--long-runs", type=int, default=3, help="long conversations")
     parser.add_argument("--limit", type=float, default=120, help="seconds per phase at most")
+    parser.add_argument(
+        "--knowledge-dir",
+        type=Path,
+        default=Settings.from_env().knowledge_dir,
+        help="the city's knowledge directory (default: KNOWLEDGE_DIR, else the demo city)",
+    )
+    parser.add_argument(
+        "--compare-demo",
+        action="store_true",
+        help="with --knowledge-dir: bench the demo city first, in the same run, and report ratios",
+    )
     parser.add_argument("--out", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
+    other = args.knowledge_dir
+    if other is not None and other.resolve() == DEMO_DIR.resolve():
+        other = None
+    if args.compare_demo and other is None:
+        print("--compare-demo needs --knowledge-dir (another city's directory)")
+        return 2
+    if other is not None and not (other / "offices.yml").exists():
+        print(f"{other}: no offices.yml (a knowledge directory, see docs/IMPORT.md)")
+        return 2
     if not (REPO_ROOT / "models" / "buergerservice.tar.gz").exists():
         print("no model: run `make train` first")
         return 1
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, env, startup = start_stack(Path(tmp))
-        try:
-            rasa = f"http://127.0.0.1:{env['RASA_PORT']}"
-            results = asyncio.run(
-                run_load(rasa, args.users, args.turns, args.long_turns, args.limit, args.long_runs)
-            )
-            pids = _stack_pids(proc.pid)
-            rss = {name: _rss_mb(pid) for name, pid in sorted(pids.items())}
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=60)
-    text = report(results, rss, startup, args.users)
+    runs: list[Run] = []
+    if args.compare_demo:
+        runs.append(bench(Run("demo city", DEMO_DIR, turns_for(DEMO_DIR)), args))
+    if other is not None:
+        runs.append(bench(Run(other.name, other, turns_for(other)), args))
+    else:
+        runs.append(bench(Run("demo city", None, TURNS), args))
+    last = runs[-1]
+    text = report(last.results, last.rss, last.startup, args.users)
+    if last.knowledge_dir is not None:
+        text += f"\nKnowledge directory: {last.describe()}.\n"
+    if len(runs) == 2:
+        text += comparison(runs[0], runs[1])
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -1,7 +1,9 @@
 """The city profile: everything city-specific that is not an office or a service.
 
 ``KNOWLEDGE_DIR/city.yml`` holds the city's name, the state for public holidays, the time
-zone, the general contact (office, phone, e-mail, website), the city's public phone
+zone, the general contact (office, phone, e-mail, website, the data protection officer's
+e-mail), the contact for road closures (``road_closures``: office, phone, website; named
+when the closures feed is unavailable), the city's public phone
 prefixes and e-mail domains (numbers and addresses that are never a citizen's personal
 data), the prefix of case references, the appointment and website base URLs, and the city's
 emergency social service (``social_emergency``: name, phone, hours), named at once when
@@ -39,6 +41,16 @@ CITY_SCHEMA: dict[str, Any] = {
                 "phone": {"type": "string"},
                 "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
                 "website": {"type": "string", "pattern": "^https?://"},
+                "data_protection_email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+            },
+        },
+        "road_closures": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "office": {"type": "string"},
+                "phone": {"type": "string"},
+                "website": {"type": "string", "pattern": "^https?://"},
             },
         },
         "public_phone_prefixes": {
@@ -75,6 +87,10 @@ class City:
     contact_phone: str = ""
     contact_email: str = ""
     contact_website: str = ""
+    data_protection_email: str = ""
+    road_closures_office: str = ""
+    road_closures_phone: str = ""
+    road_closures_website: str = ""
     public_phone_prefixes: tuple[str, ...] = ()
     public_email_domains: tuple[str, ...] = ()
     case_reference_prefix: str = ""
@@ -86,14 +102,36 @@ class City:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def slots(self) -> dict[str, str]:
-        """The values domain responses use (``{city}``, ``{city_phone}``, …)."""
+        """The values domain responses use (``{city}``, ``{city_phone}``, …).
+
+        The road-closure contact falls back to the general contact, so a profile written
+        by the import (which knows no traffic office) still gives a complete sentence.
+        """
+        office = self.contact_office or "Bürgerservice"
+        website = self.contact_website or self.website_base_url
         return {
             "city": self.name,
-            "city_office": self.contact_office or "Bürgerservice",
+            "city_office": office,
             "city_phone": self.contact_phone,
             "city_email": self.contact_email,
-            "city_website": self.contact_website or self.website_base_url,
+            "city_website": website,
+            "city_traffic_office": self.road_closures_office or office,
+            "city_traffic_phone": self.road_closures_phone or self.contact_phone,
+            "city_traffic_website": self.road_closures_website or website,
         }
+
+
+CITY_SLOTS: tuple[str, ...] = (
+    "city",
+    "city_office",
+    "city_phone",
+    "city_email",
+    "city_website",
+    "city_traffic_office",
+    "city_traffic_phone",
+    "city_traffic_website",
+)
+"""The slots of ``domain/city.yml``, in the order of :meth:`City.slots`."""
 
 
 class CityError(ValueError):
@@ -136,6 +174,7 @@ def load_city(directory: Path) -> City:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     contact = raw.get("contact") or {}
     social = raw.get("social_emergency") or {}
+    closures = raw.get("road_closures") or {}
     return City(
         name=raw["name"],
         state=raw["state"],
@@ -145,6 +184,10 @@ def load_city(directory: Path) -> City:
         contact_phone=contact.get("phone", ""),
         contact_email=contact.get("email", ""),
         contact_website=contact.get("website", ""),
+        data_protection_email=contact.get("data_protection_email", ""),
+        road_closures_office=closures.get("office", ""),
+        road_closures_phone=closures.get("phone", ""),
+        road_closures_website=closures.get("website", ""),
         public_phone_prefixes=tuple(raw.get("public_phone_prefixes") or ()),
         public_email_domains=tuple(raw.get("public_email_domains") or ()),
         case_reference_prefix=raw.get("case_reference_prefix") or "",

@@ -35,6 +35,7 @@ from pydantic import BaseSettings, Field, ValidationError, root_validator, valid
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FEED = REPO_ROOT / "data" / "knowledge" / "closures-demo.geojson"
+FEED_FILE = DEFAULT_FEED.name  # the default feed: this file of KNOWLEDGE_DIR
 TIMEZONE = ZoneInfo("Europe/Berlin")
 META_GRAPH_URL = "https://graph.facebook.com/v19.0"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -213,7 +214,7 @@ class Settings(BaseSettings):
         "",
         "CLOSURES_FEED_URL",
         "https://, http:// or file://, VIZ GeoJSON or DATEX II; "
-        "default: data/knowledge/closures-demo.geojson",
+        "default: KNOWLEDGE_DIR/closures-demo.geojson (the demo feed)",
         "closures",
         shown="demo feed",
     )
@@ -375,6 +376,7 @@ class Settings(BaseSettings):
         "within this time",
         "limits",
         ge=1,
+        le=60,
     )
     request_max_bytes: int = _var(
         1_000_000,
@@ -684,7 +686,12 @@ class Settings(BaseSettings):
         values["handoff_db_url"] = (
             values["handoff_db_url"] or f"sqlite:///{state_dir / 'handoff.db'}"
         )
-        values["closures_feed_url"] = values["closures_feed_url"] or DEFAULT_FEED.as_uri()
+        # Another city's directory has no demo feed: without CLOSURES_FEED_URL its answer
+        # is "not available" with its own contact, never the demo city's streets.
+        values["closures_feed_url"] = (
+            values["closures_feed_url"]
+            or (Path(values["knowledge_dir"]).resolve() / FEED_FILE).as_uri()
+        )
         if not values["site_origins"]:
             port = values["web_port"]
             values["site_origins"] = (

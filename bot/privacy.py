@@ -37,13 +37,13 @@ from bot import store
 from bot.cases import store as cases
 from bot.cases.model import CLOSED
 from bot.handoff.redact import redact
+from bot.handoff.reference import reference_pattern
 from bot.rasa_events import events
 from bot.store import audit_log, backlog
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
-REFERENCE = re.compile(r"^MS-[A-Z0-9]{4}-[A-Z0-9]{4}$")
 
 
 def _chunks(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
@@ -336,7 +336,7 @@ def normalise_query(raw: str) -> tuple[str, bool]:
     """``(query, is_reference)``: case references are matched case-insensitively."""
     text = raw.strip()
     upper = text.upper()
-    if REFERENCE.match(upper):
+    if reference_pattern(strict=False).fullmatch(upper):
         return upper, True
     return text, False
 

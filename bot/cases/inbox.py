@@ -9,7 +9,6 @@ same cases. Staff routes call the desk, never :func:`run` directly.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 
 from bot.cases.model import CLOSED
 from bot.config import TIMEZONE
+from bot.handoff.reference import compact_reference
 from bot.store import ticket_messages, tickets
 
 PER_PAGE = 25
@@ -37,7 +37,6 @@ SORTS: dict[str, Any] = {
     "assignee": tickets.c.assignee,
 }
 UNASSIGNED = "-"
-_REFERENCE = re.compile(r"[A-Z]{2}[A-Z0-9]{2,8}")
 
 
 @dataclass(frozen=True)
@@ -119,12 +118,8 @@ class InboxQuery:
 
 
 def _as_reference(text: str) -> str:
-    """A reference as typed or read out ("ms 7k4p q2xd", "MS7K4PQ2XD") in its stored form
-    ("MS-7K4P-Q2XD", or its beginning); "" when the text does not look like one."""
-    compact = re.sub(r"[\s\-]", "", text.upper())
-    if not _REFERENCE.fullmatch(compact):
-        return ""
-    return "-".join(p for p in (compact[:2], compact[2:6], compact[6:]) if p)
+    """A reference as typed or read out, in its stored form (the city's prefix)."""
+    return compact_reference(text)
 
 
 def _date(value: str) -> date | None:

@@ -7,7 +7,6 @@ import hashlib
 import json
 import logging
 import os
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from bot.cases import store as cases
 from bot.cases.model import Status
+from bot.handoff.reference import new_reference  # noqa: F401 - callers import it from here
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +45,6 @@ CLOSE_REASONS = {
     "hassrede": "Hassrede",
     "weitergeleitet": "weitergeleitet",
 }
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-def new_reference() -> str:
-    """A case reference citizens can read out on the phone: ``MS-7K4P-Q2XD``."""
-    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return f"MS-{chars[:4]}-{chars[4:]}"
 
 
 @dataclass

@@ -10,15 +10,18 @@ are computed from the imported files, not written into the test.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from bot.city import City, load_city
 from bot.importers import synthetic
 from bot.knowledge.base import Knowledge, Office, load_knowledge
 from bot.knowledge.opening_hours import OfficeSchedule, format_intervals
@@ -27,6 +30,7 @@ from tests.recorder import start_recorder
 from tests.smtp import start_smtp
 
 FIXED_NOW = "2026-11-23T10:00:00+01:00"  # a Monday
+DIRS: dict[str, Path] = {}  # the imported directory, for tests that read its profile
 THURSDAY, FRIDAY = date(2026, 11, 26), date(2026, 11, 27)
 
 
@@ -47,6 +51,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Know
     print(f"\nimport took {time.monotonic() - started:.1f} s: {done.stdout}", file=sys.stderr)
     knowledge = load_knowledge(kb)
     assert len(knowledge.offices) >= 300 and len(knowledge.services) >= 500
+    DIRS["kb"] = kb
 
     state = tmp_path_factory.mktemp("import-state")
     platforms = start_recorder()
@@ -177,3 +182,56 @@ def test_hours_kept_as_text_are_quoted(city: tuple[Stack, Knowledge]) -> None:
     text = stack.say("import-text", f"Öffnungszeiten {office.name}")
     assert "Laut Angabe des Amts:" in text
     assert office.hours_text is not None and office.hours_text[:40] in text
+
+
+def _demo_values(demo: City) -> list[str]:
+    values = [demo.name, demo.contact_phone, demo.contact_email, demo.road_closures_phone]
+    values += [f"{demo.case_reference_prefix}-", *demo.public_email_domains]
+    return [v for v in values if v]
+
+
+def test_no_value_of_the_demo_city_in_answers_references_or_detection(
+    city: tuple[Stack, Knowledge],
+) -> None:
+    """A second city is a second directory: its answers, its case references and the
+    detector's public numbers are its own; nothing of the demo city's profile remains."""
+    stack, knowledge = city
+    demo = load_city(ROOT / "data" / "knowledge")
+    own = load_city(DIRS["kb"])
+    assert own.case_reference_prefix != demo.case_reference_prefix
+    answers: list[str] = []
+
+    # the general contact, twice not understood
+    stack.say("import-second-fallback", "xqzv blorp fnord")
+    text = stack.say("import-second-fallback", "qwpx zzv brrt")
+    answers.append(text)
+    assert f"Telefon {own.contact_phone}" in text and own.contact_email in text
+
+    # no closures feed for this city: "not available", with this city's contact
+    text = stack.say("import-second-closures", "Welche Straßen sind gesperrt?")
+    answers.append(text)
+    assert "nicht verfügbar" in text and own.contact_phone in text
+
+    # a case at once: the reference carries this city's prefix
+    sender = "import-second-case"
+    text = stack.say(sender, "Ich bringe euch alle um")
+    answers.append(text)
+    refs = re.findall(r"Vorgangsnummer ([A-Z0-9-]+)", text)
+    assert refs and refs[0].startswith(f"{own.case_reference_prefix}-"), text
+    status, tickets = stack.request(
+        "GET",
+        f"{stack.web}/api/handoffs?sender_id={sender}",
+        headers={"Authorization": f"Bearer {stack.handoff_api_token}"},
+    )
+    assert status == 200 and [t["reference"] for t in tickets] == refs[:1]
+
+    # the detector: this city's exchange is public, the demo city's is a citizen's number
+    own_office_phone = next(o.phone for o in knowledge.offices.values() if o.phone)
+    text = stack.say("import-second-own", f"Ist {own_office_phone} die Nummer vom Bürgeramt?")
+    answers.append(text)
+    assert "persönliche Daten" not in text
+    text = stack.say("import-second-demo", f"Ist {demo.contact_phone} die Nummer vom Bürgeramt?")
+    assert "Ihre Nachricht enthält persönliche Daten" in text
+
+    leaks = [(v, a) for a in answers for v in _demo_values(demo) if v in a]
+    assert leaks == []

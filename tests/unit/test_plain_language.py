@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from bot.city import load_city
 from bot.config import REPO_ROOT
 from bot.readability import readability, sentences, syllables
 
@@ -35,6 +36,8 @@ POLICY = yaml.safe_load(
 )
 # the channel switch explains itself with the channel's own words from the policy data
 FILL["why"] = POLICY["channels"]["telegram"]["why"]
+# the city's contact as the profile gives it ({city_office}, {city_phone}, …)
+FILL.update(load_city(REPO_ROOT / "data" / "knowledge").slots())
 
 
 def handoff_texts() -> dict[str, str]:

@@ -25,10 +25,12 @@ and ``complain`` add their reason; a pattern with a higher priority still wins.
 
 Decisions (documented, tested):
 
-* The city's own published phone numbers (``+49 2101 100-...`` / ``02101 100-...``) and
-  toll-free/service numbers (0800, 0180) are not personal data; any other phone number
-  is. E-mail addresses of the city's domain (``@musterstadt.de``) are not personal data;
-  any other address is. See :data:`PUBLIC_PHONE_PREFIXES`, :data:`PUBLIC_EMAIL_DOMAINS`.
+* The city's own published phone numbers (``public_phone_prefixes`` of its profile,
+  ``KNOWLEDGE_DIR/city.yml``; the demo city's ``02101 100-...``) and toll-free/service
+  numbers (0800, 0180) are not personal data; any other phone number is. E-mail
+  addresses of the city's domains (``public_email_domains`` of the profile) are not
+  personal data; any other address is. See :func:`public_phone_prefixes`,
+  :func:`public_email_domains`. A second city's directory brings its own.
 * An IBAN needs a valid mod-97 checksum (python-stdnum) and a Steuer-ID a valid check
   digit (``stdnum.de.idnr``). A number with a wrong checksum is not an ``iban`` /
   ``tax_id`` finding, but when the citizen names it ("IBAN ...", "meine Steuer-ID ist
@@ -39,7 +41,8 @@ Decisions (documented, tested):
   birth date of a family member counts (it identifies a person).
 * Addresses, street names, offices, rooms, opening hours, fees and other dates are not
   personal data. Names on their own are not detected.
-* The assistant's own case references (``MS-7K4P-Q2XD``, :data:`TICKET_REFERENCE`) are
+* The assistant's own case references (``MS-7K4P-Q2XD``, the prefix from the city
+  profile, :func:`bot.handoff.reference.reference_pattern`) are
   not identifiers: the bot sends them through every channel so that a citizen can
   continue on the website. A message that quotes one is case-specific.
 * Rasa command messages (``/intent{...}`` from buttons or the website's resume link)
@@ -64,16 +67,15 @@ from __future__ import annotations
 
 from bot.handoff.detect.evaluation import evaluate, format_report
 from bot.handoff.detect.identifiers import (
-    PUBLIC_EMAIL_DOMAINS,
-    PUBLIC_PHONE_PREFIXES,
     find_identifiers,
     is_public_phone,
+    public_email_domains,
+    public_phone_prefixes,
 )
 from bot.handoff.detect.model import (
     IDENTIFIER_KINDS,
     INTENT_HINTS,
     REASONS,
-    TICKET_REFERENCE,
     Detection,
     Finding,
 )
@@ -82,10 +84,7 @@ from bot.handoff.detect.reasons import detect, normalize
 __all__ = [
     "IDENTIFIER_KINDS",
     "INTENT_HINTS",
-    "PUBLIC_EMAIL_DOMAINS",
-    "PUBLIC_PHONE_PREFIXES",
     "REASONS",
-    "TICKET_REFERENCE",
     "Detection",
     "Finding",
     "detect",
@@ -94,4 +93,6 @@ __all__ = [
     "format_report",
     "is_public_phone",
     "normalize",
+    "public_email_domains",
+    "public_phone_prefixes",
 ]

@@ -2,8 +2,9 @@
 
 Validated kinds (IBAN mod-97, Steuer-ID check digit, Luhn, e-mail) beat labelled ones
 ("Aktenzeichen: ..."), which beat heuristic ones (phone numbers, licence plates). The
-city's public phone prefixes and e-mail domains and the stop-word lists come from
-``data/knowledge/handoff_detection.yml`` (:mod:`.rules`).
+city's public phone prefixes and e-mail domains come from its profile
+(``KNOWLEDGE_DIR/city.yml``, :mod:`bot.city`); the national service numbers (0800, 0180)
+and the stop-word lists from ``data/knowledge/handoff_detection.yml`` (:mod:`.rules`).
 """
 
 from __future__ import annotations
@@ -12,17 +13,33 @@ import bisect
 import re
 from collections.abc import Iterable
 
-from bot.handoff.detect.model import _RANK, TICKET_REFERENCE, Finding
+from bot.handoff.detect.model import _RANK, Finding
 from bot.handoff.detect.rules import rules
+from bot.handoff.reference import reference_pattern
 
 _WORDS = rules().words
 
-PUBLIC_PHONE_PREFIXES: tuple[str, ...] = _WORDS["public_phone_prefixes"]
-"""National-format digit prefixes of numbers that are never a citizen's own: the city's
-exchange (+49 2101 100-...) and toll-free/service numbers."""
 
-PUBLIC_EMAIL_DOMAINS: tuple[str, ...] = _WORDS["public_email_domains"]
-"""E-mail domains of the city administration (and their subdomains)."""
+def _city() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The running city's public phone prefixes and e-mail domains (``city.yml``)."""
+    from bot import runtime  # the process's city; imported late (runtime imports handoff)
+
+    profile = runtime.city()
+    return profile.public_phone_prefixes, profile.public_email_domains
+
+
+def public_phone_prefixes() -> tuple[str, ...]:
+    """National-format digit prefixes of numbers that are never a citizen's own: the
+    city's exchange (``city.yml``: ``public_phone_prefixes``) and the national
+    toll-free/service numbers (``handoff_detection.yml``)."""
+    return _city()[0] + _WORDS["public_phone_prefixes"]
+
+
+def public_email_domains() -> tuple[str, ...]:
+    """E-mail domains of the city administration and their subdomains (``city.yml``:
+    ``public_email_domains``, plus any listed in ``handoff_detection.yml``)."""
+    return _city()[1] + _WORDS["public_email_domains"]
+
 
 # ---------------------------------------------------------------------------------------
 # Identifiers (on the original text, so that spans can be redacted)
@@ -256,11 +273,11 @@ def is_public_phone(value: str) -> bool:
         value: the number as written (any separators).
 
     Returns:
-        True for the city's exchange (``+49 2101 100-...``) and toll-free/service
-        numbers (:data:`PUBLIC_PHONE_PREFIXES`).
+        True for the city's own numbers and toll-free/service numbers
+        (:func:`public_phone_prefixes`).
     """
     national = _national_digits(value)
-    return national.startswith(PUBLIC_PHONE_PREFIXES)
+    return national.startswith(public_phone_prefixes())
 
 
 def _find_phones(text: str) -> list[Finding]:
@@ -279,9 +296,10 @@ def _find_phones(text: str) -> list[Finding]:
 
 def _find_emails(text: str) -> list[Finding]:
     found: list[Finding] = []
+    public = public_email_domains()
     for m in _EMAIL.finditer(text):
         domain = m.group("domain").lower()
-        if any(domain == d or domain.endswith("." + d) for d in PUBLIC_EMAIL_DOMAINS):
+        if any(domain == d or domain.endswith("." + d) for d in public):
             continue
         found.append(Finding("email", m.start(), m.end()))
     return found
@@ -308,7 +326,7 @@ def _find_labelled(text: str) -> list[Finding]:
     ):
         for m in pattern.finditer(text):
             span = _labelled_value(m, min_digits)
-            if span is not None and not TICKET_REFERENCE.fullmatch(text[span[0] : span[1]]):
+            if span is not None and not reference_pattern().fullmatch(text[span[0] : span[1]]):
                 found.append(Finding(kind, *span))
     return found
 

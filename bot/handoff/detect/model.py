@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 REASONS: tuple[str, ...] = (
@@ -22,9 +21,6 @@ INTENT_HINTS: dict[str, str] = {
 }
 """NLU intents that imply a handoff reason."""
 
-TICKET_REFERENCE = re.compile(r"(?i)MS-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}")
-"""The assistant's own case references (``bot.handoff.tickets.new_reference``): a
-pseudonymous handle the bot itself sends through every channel, so not an identifier."""
 
 IDENTIFIER_KINDS: tuple[str, ...] = (
     "iban",

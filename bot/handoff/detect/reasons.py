@@ -16,8 +16,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.handoff.detect.identifiers import find_identifiers
-from bot.handoff.detect.model import INTENT_HINTS, REASONS, TICKET_REFERENCE, Detection
+from bot.handoff.detect.model import INTENT_HINTS, REASONS, Detection
 from bot.handoff.detect.rules import compile_rule, rules
+from bot.handoff.reference import reference_pattern
 from bot.text import ascii_umlauts
 
 _RULES = rules()
@@ -198,7 +199,7 @@ def detect(text: str, intent: str | None = None) -> Detection:
             t for t in _sensitive_triggers(norm) if t not in social
         ]
         by_reason["case_specific"] = _case_triggers(norm)
-        if TICKET_REFERENCE.search(text):
+        if reference_pattern().search(text):
             by_reason["case_specific"].append("keyword:reference")
         if _P["complain"].search(_P["nuisance_complaint"].sub(" ", norm)):
             by_reason["complain"] = ["keyword:complaint"]
