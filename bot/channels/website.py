@@ -53,12 +53,46 @@ class WebsiteOutput(SocketIOOutput):
     """Marks staff replies (``metadata.staff``) so the widget can show who writes."""
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        """Sends each paragraph; staff messages carry ``metadata: {staff: true}``."""
-        if not kwargs.get("staff"):
+        """Sends each paragraph; staff messages carry ``metadata: {staff: true}``.
+
+        A response in another language carries ``metadata: {language: en}`` (domain/), so
+        the widget sets ``lang`` on the message for screen readers.
+        """
+        language = _language(kwargs)
+        if not kwargs.get("staff") and not language:
             await super().send_text_message(recipient_id, text, **kwargs)
             return
+        meta: dict[str, Any] = {"staff": True} if kwargs.get("staff") else {"language": language}
         for part in text.strip().split("\n\n"):
-            await self._send_message(recipient_id, {"text": part, "metadata": {"staff": True}})
+            await self._send_message(recipient_id, {"text": part, "metadata": meta})
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """As Rasa's (buttons on the last paragraph), with the response's language."""
+        language = _language(kwargs)
+        if not language:
+            await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+            return
+        parts = text.strip().split("\n\n") or [text]
+        for i, part in enumerate(parts):
+            quick = (
+                [
+                    {"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                    for b in buttons
+                ]
+                if i == len(parts) - 1
+                else []
+            )
+            message = {"text": part, "quick_replies": quick, "metadata": {"language": language}}
+            await self._send_message(recipient_id, message)
+
+
+def _language(kwargs: dict[str, Any]) -> str | None:
+    """The ``metadata.language`` of a domain response, if it names one."""
+    meta = kwargs.get("metadata")
+    language = meta.get("language") if isinstance(meta, dict) else None
+    return language if isinstance(language, str) and language.isalpha() else None
 
 
 @dataclass
