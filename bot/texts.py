@@ -160,3 +160,22 @@ def to_parser_words(language: str | None, message: str) -> str:
     pattern = re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b", re.IGNORECASE)
     lowered = {k.lower(): v for k, v in table.items()}
     return pattern.sub(lambda m: lowered[m.group(0).lower()], message)
+
+
+def mark_language(language: str | None, summary: str) -> str:
+    """A ticket summary marked with the conversation's language: "[EN] I need …" (German: as is).
+
+    Staff see it first in the inbox; staff-side messages to the citizen (interim, hand
+    back) read it back with :func:`language_of_summary`. (A column of its own needs a
+    schema migration.)
+    """
+    lang = normalise(language)
+    return summary if lang == DEFAULT_LANGUAGE else f"[{lang.upper()}] {summary}"
+
+
+def language_of_summary(summary: str | None) -> str:
+    """The language a ticket summary was marked with (German when unmarked)."""
+    text = summary or ""
+    if len(text) >= 5 and text[0] == "[" and text[3] == "]" and text[1:3].isalpha():
+        return normalise(text[1:3])
+    return DEFAULT_LANGUAGE

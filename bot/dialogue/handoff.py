@@ -230,10 +230,8 @@ def create_ticket(
     lines = transcript(events, redacted=redacted)
     summary = next((m["text"] for m in reversed(lines) if m["from"] == "citizen"), "")
     lang = texts.normalise(slots.get("language"))
-    if lang != texts.DEFAULT_LANGUAGE:
-        # Staff see the conversation's language first in the inbox ("[EN] I need …"), so
-        # they answer in it. (A ticket column of its own needs a schema migration.)
-        summary = f"[{lang.upper()}] {summary}"
+    # staff see the conversation's language first in the inbox ("[EN] I need …")
+    summary = texts.mark_language(lang, summary)
     grant = resume.new_grant(now, resume_hours) if switch else None
     ticket = NewTicket(
         reference=new_reference(),

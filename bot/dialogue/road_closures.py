@@ -206,17 +206,22 @@ def _period_label(days: tuple[Any, ...], now: datetime, lang: str) -> str:
     )
 
 
+def _area(lang: str, area: str) -> str:
+    """A compass area ("Norden") in the language (``closures.areas`` in the catalogue)."""
+    return texts.mapping(lang, "closures.areas").get(area, area)
+
+
 def _title(
     period_label: str | None, district: str | None, lang: str = texts.DEFAULT_LANGUAGE
 ) -> str:
     where = ""
     if district:
-        # "im Norden" is the compass phrase (German data words); a district name gets "in"
-        where = (
-            f" {district}"
-            if district.startswith("im ")
-            else texts.text(lang, "closures.in_district", district=district)
-        )
+        # "im Norden" is a compass area (queries.COMPASS_NAMES); a district name gets "in"
+        if district.startswith("im "):
+            area = district.removeprefix("im ")
+            where = " " + texts.text(lang, "closures.in_area", area=_area(lang, area))
+        else:
+            where = texts.text(lang, "closures.in_district", district=district)
     if period_label:
         return texts.text(lang, "closures.title_period", where=where, period=period_label)
     return texts.text(lang, "closures.title", where=where)

@@ -23,17 +23,14 @@ from typing import Any
 import sqlalchemy as sa
 from sanic import Sanic
 
-from bot import privacy
+from bot import privacy, texts
 from bot.cases.model import is_overdue, open_clause
 from bot.handoff.tickets import REASON_LABELS
 from bot.store import ticket_messages, tickets
 from bot.timeutil import as_utc
 
 logger = logging.getLogger(__name__)
-INTERIM_TEXT = (
-    "Wir sind an Ihrem Anliegen dran. Eine Mitarbeiterin oder ein Mitarbeiter meldet sich "
-    "so bald wie möglich hier bei Ihnen. Vielen Dank für Ihre Geduld."
-)
+INTERIM_TEXT = texts.text(texts.DEFAULT_LANGUAGE, "staff.interim")  # data/texts/
 
 
 @dataclass(frozen=True)
@@ -153,12 +150,13 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
         wait = timedelta(hours=config.interim_after_hours)
         if unanswered and row.interim_sent_at is None and created and created + wait <= now:
             try:
-                await app.ctx.rasa.send_staff_message(row.sender_id, INTERIM_TEXT, "system")
+                interim = texts.text(texts.language_of_summary(row.summary), "staff.interim")
+                await app.ctx.rasa.send_staff_message(row.sender_id, interim, "system")
             except Exception:
                 logger.warning("interim message for %s not delivered", row.reference)
                 continue
             await asyncio.to_thread(_set, engine, row.id, interim_sent_at=now)
-            await asyncio.to_thread(_log_interim, engine, row.id, now)
+            await asyncio.to_thread(_log_interim, engine, row.id, now, interim)
             counts["interim"] += 1
     return counts
 
@@ -177,14 +175,16 @@ def _set(engine: sa.engine.Engine, ticket_id: int, **values: Any) -> None:
         conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(**values))
 
 
-def _log_interim(engine: sa.engine.Engine, ticket_id: int, now: datetime) -> None:
+def _log_interim(
+    engine: sa.engine.Engine, ticket_id: int, now: datetime, text: str = INTERIM_TEXT
+) -> None:
     with engine.begin() as conn:
         conn.execute(
             sa.insert(ticket_messages).values(
                 ticket_id=ticket_id,
                 kind="interim",
                 author="System",
-                text=INTERIM_TEXT,
+                text=text,
                 created_at=now,
                 delivered=True,
             )

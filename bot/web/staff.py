@@ -19,6 +19,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, redirect
 from sanic.response import json as json_response
 
+from bot import texts
 from bot.cases import access
 from bot.cases.model import CLOSED, Status, is_open, is_overdue
 from bot.channels.guard import secret_bytes as _b
@@ -38,9 +39,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("staff", url_prefix="/staff")
 COOKIE = "bs_session"
 SESSION_HOURS = 8
-HANDBACK_TEXT = (
-    "Vielen Dank für Ihre Geduld. Sie schreiben jetzt wieder mit dem digitalen Assistenten."
-)
+HANDBACK_TEXT = texts.text(texts.DEFAULT_LANGUAGE, "staff.handback")  # data/texts/
 Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
@@ -738,7 +737,8 @@ async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Gives the conversation back to the assistant."""
     engine = request.app.ctx.engine
     try:
-        await request.app.ctx.rasa.hand_back(row.sender_id, HANDBACK_TEXT)
+        handback_text = texts.text(texts.language_of_summary(row.summary), "staff.handback")
+        await request.app.ctx.rasa.hand_back(row.sender_id, handback_text)
     except (RasaError, OSError, asyncio.TimeoutError):
         return _back(
             reference, error="Der Assistent ist nicht erreichbar; bitte später erneut versuchen."

@@ -78,7 +78,9 @@ def test_switching_language_on_request_and_back(stack):
     assert "in English from now on" in stack.say(sender, "English please")
     assert "Hello!" in stack.say(sender, "Hallo")  # a short greeting keeps the language
     assert "auf Deutsch" in stack.say(sender, "Auf Deutsch bitte")
-    assert "Öffnungszeiten" in stack.say(sender, "Wann hat das Standesamt morgen geöffnet?")
+    assert "Standesamt, morgen: 08:30–12:00 und 13:30–15:30 Uhr" in stack.say(
+        sender, "Wann hat das Standesamt morgen geöffnet?"
+    )
 
 
 def test_a_german_conversation_is_unchanged(stack):

@@ -2,8 +2,9 @@
 
 - every catalogue in data/texts/ has exactly the German keys, with the same {fields};
 - every response in domain/ has a German variation and one per further language;
-- the Python that answers citizens (bot/dialogue/, actions/, bot/handoff/due.py) holds no
-  German sentence: string literals with German words fail here.
+- the Python that answers citizens (bot/dialogue/, actions/, bot/channels/, the closures'
+  wording, due times, the rate-limit notice) holds no German sentence: string literals
+  with German words fail here.
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ CHECKED = [
     ROOT / "bot" / "dialogue",
     ROOT / "actions",
     ROOT / "bot" / "handoff" / "due.py",
+    ROOT / "bot" / "channels",
+    ROOT / "bot" / "ratelimit.py",
+    ROOT / "bot" / "knowledge" / "closures",
 ]
 
 
@@ -217,3 +221,13 @@ def test_closing_reasons_are_translated():
         "public holiday (1. Weihnachtstag)"
     )
     assert texts.translate_reason("de", "Feiertag (Neujahr)") == "Feiertag (Neujahr)"
+
+
+def test_ticket_summary_carries_the_language_for_staff_side_messages():
+    assert texts.mark_language("de", "Ich brauche Hilfe") == "Ich brauche Hilfe"
+    marked = texts.mark_language("en", "I need help")
+    assert marked == "[EN] I need help"
+    assert texts.language_of_summary(marked) == "en"
+    assert texts.language_of_summary("[Hinweis] Hallo") == "de"
+    assert texts.language_of_summary(None) == "de"
+    assert texts.text("en", "staff.interim").startswith("We are working on your request.")
