@@ -19,4 +19,9 @@ class ActionFaq(OutcomeAction):
 
     def outcome(self, tracker: Tracker) -> Outcome:
         """Delegates to :func:`bot.dialogue.faq.answer`."""
-        return answer(runtime.knowledge(), message_text(tracker), entities(tracker))
+        return answer(
+            runtime.knowledge(),
+            message_text(tracker),
+            entities(tracker),
+            tracker.get_slot("language"),
+        )

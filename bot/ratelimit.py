@@ -21,6 +21,8 @@ from collections import OrderedDict
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from bot import texts
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -29,10 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TOO_MANY_TEXT = (
-    "Zu viele Anfragen in kurzer Zeit. Bitte warten Sie einen Moment und versuchen Sie "
-    "es dann erneut."
-)
+TOO_MANY_TEXT = texts.text(texts.DEFAULT_LANGUAGE, "web.too_many")  # data/texts/
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 

@@ -50,8 +50,11 @@ def check_nlu(root: Path) -> list[str]:
     errors = []
     nlu_dir = root / "data" / "nlu"
     # generated/: FAQ questions (faq.yml) must not repeat another intent's example either
+    # one subdirectory per further language (data/nlu/en/), same intents
     training = nlu_examples(
-        sorted(nlu_dir.glob("*.yml")) + sorted((nlu_dir / "generated").glob("*.yml"))
+        sorted(nlu_dir.glob("*.yml"))
+        + sorted((nlu_dir / "generated").glob("*.yml"))
+        + sorted(p for p in nlu_dir.glob("*/*.yml") if p.parent.name != "generated")
     )
     seen: dict[str, tuple[str, str]] = {}
     for file, intent, example in training:
@@ -68,13 +71,15 @@ def check_nlu(root: Path) -> list[str]:
             errors.append(
                 f"tests/nlu/{file}: held-out example {example!r} ({intent}) is in training"
             )
-    for f in sorted((heldout_dir / "citizens").glob("*.yml")):
+    # the citizen test set and the test sets per further language (tests/nlu/en/, same format)
+    for f in sorted(heldout_dir.glob("*/*.yml")):
         doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
         for item in doc.get("messages") or []:
             if normalise_example(str(item.get("text", ""))) in seen:
                 errors.append(
-                    f"tests/nlu/citizens/{f.name}: citizen message {item.get('text')!r} "
-                    "is in training"
+                    f"tests/nlu/{f.parent.name}/{f.name}: "
+                    f"{'citizen' if f.parent.name == 'citizens' else 'test'} message "
+                    f"{item.get('text')!r} is in training"
                 )
     return errors
 

@@ -11,7 +11,9 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-STAFF_PREFIX = "Nachricht vom Bürgerservice der Stadt: "
+from bot import texts
+
+STAFF_PREFIX = texts.text(texts.DEFAULT_LANGUAGE, "staff.message_prefix")  # data/texts/
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -52,7 +54,7 @@ def _tokens(text: str) -> list[str]:
 
 def numbered_choices(text: str, buttons: list[dict[str, Any]]) -> str:
     """The reply with its buttons as a numbered list."""
-    lines = [text.rstrip(), "", "Bitte antworten Sie mit der Zahl:"]
+    lines = [text.rstrip(), "", texts.text(texts.DEFAULT_LANGUAGE, "channels.answer_with_number")]
     lines += [f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, start=1)]
     return "\n".join(lines)
 

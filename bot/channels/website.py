@@ -61,19 +61,25 @@ class WebsiteOutput(SocketIOOutput):
         self.ack_seconds = ack_seconds
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        """Sends each paragraph; staff messages carry ``metadata: {staff: true}``."""
-        if not kwargs.get("staff"):
+        """Sends each paragraph; staff messages carry ``metadata: {staff: true}``.
+
+        A response in another language carries ``metadata: {language: en}`` (domain/), so
+        the widget sets ``lang`` on the message for screen readers.
+        """
+        language = _language(kwargs)
+        if not kwargs.get("staff") and not language:
             await super().send_text_message(recipient_id, text, **kwargs)
             return
+        meta: dict[str, Any] = {"staff": True} if kwargs.get("staff") else {"language": language}
         parts = text.strip().split("\n\n")
-        if delivery.message_id(kwargs) is None:
+        if not kwargs.get("staff") or delivery.message_id(kwargs) is None:
             for part in parts:
-                await self._send_message(recipient_id, {"text": part, "metadata": {"staff": True}})
+                await self._send_message(recipient_id, {"text": part, "metadata": meta})
             return
 
         async def send() -> None:
             for part in parts:
-                payload = {"text": part, "metadata": {"staff": True}}
+                payload = {"text": part, "metadata": meta}
                 if not await self.emit_confirmed(recipient_id, payload):
                     raise delivery.NotDelivered("website: no connected chat confirmed it")
 
@@ -111,6 +117,34 @@ class WebsiteOutput(SocketIOOutput):
             for ack_id, value in list(entries.items()):
                 if value is callback or getattr(value, "func", None) is callback:
                     entries.pop(ack_id, None)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """As Rasa's (buttons on the last paragraph), with the response's language."""
+        language = _language(kwargs)
+        if not language:
+            await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+            return
+        parts = text.strip().split("\n\n") or [text]
+        for i, part in enumerate(parts):
+            quick = (
+                [
+                    {"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                    for b in buttons
+                ]
+                if i == len(parts) - 1
+                else []
+            )
+            message = {"text": part, "quick_replies": quick, "metadata": {"language": language}}
+            await self._send_message(recipient_id, message)
+
+
+def _language(kwargs: dict[str, Any]) -> str | None:
+    """The ``metadata.language`` of a domain response, if it names one."""
+    meta = kwargs.get("metadata")
+    language = meta.get("language") if isinstance(meta, dict) else None
+    return language if isinstance(language, str) and language.isalpha() else None
 
 
 @dataclass

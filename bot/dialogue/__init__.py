@@ -46,3 +46,17 @@ def payload_button(title: str, intent: str, **entities: str) -> dict[str, str]:
     """A button that sends an intent with entities, e.g. ``/inform{"office":"standesamt"}``."""
     body = json.dumps(entities, ensure_ascii=False) if entities else ""
     return {"title": title, "payload": f"/{intent}{body}"}
+
+
+def office_name(item: Any, language: str) -> str:
+    """An office's or service's name as shown in ``language``: German, with a gloss if any.
+
+    "Bürgerbüro Mitte" in German, "Bürgerbüro Mitte (Citizens' Office)" in English when the
+    data gives a gloss (``translations: {en: {gloss: ...}}`` in data/knowledge/).
+    """
+    from bot import texts
+
+    gloss = item.gloss(language) if language != texts.DEFAULT_LANGUAGE else None
+    if not gloss:
+        return str(item.name)
+    return texts.text(language, "names.glossed", name=item.name, gloss=gloss)

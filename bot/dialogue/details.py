@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.dialogue import Outcome, entity_values, payload_button
+from bot import texts
+from bot.dialogue import Outcome, entity_values, office_name, payload_button
 from bot.knowledge.base import Knowledge, Office, Service
 
 DETAILS = (
@@ -88,15 +89,17 @@ def detail_of(text: str, entities: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _card_button(service: Service) -> dict[str, str]:
-    return payload_button(
-        f"Alle Angaben zu „{service.name}“", "ask_responsibility", service=service.id
-    )
+def _card_button(service: Service, lang: str = texts.DEFAULT_LANGUAGE) -> dict[str, str]:
+    title = texts.text(lang, "service_card.all_details_button", service=service.name)
+    return payload_button(title, "ask_responsibility", service=service.id)
 
 
-def contact(office: Office) -> str:
+def contact(office: Office, lang: str = texts.DEFAULT_LANGUAGE) -> str:
     """ "Telefon …, E-Mail …" (or the address) of an office."""
-    parts = [f"Telefon {office.phone}" if office.phone else "", office.email or ""]
+    phone = (
+        texts.text(lang, "service_card.contact_phone", phone=office.phone) if office.phone else ""
+    )
+    parts = [phone, office.email or ""]
     return ", ".join(p for p in parts if p) or office.address or office.name
 
 
@@ -107,7 +110,11 @@ def places(knowledge: Knowledge, service: Service) -> list[Office]:
 
 
 def answer_detail(
-    knowledge: Knowledge, service: Service, detail: str, asked: Office | None = None
+    knowledge: Knowledge,
+    service: Service,
+    detail: str,
+    asked: Office | None = None,
+    lang: str = texts.DEFAULT_LANGUAGE,
 ) -> Outcome:
     """The detail of a service in one or two lines, with the office; the card as a button.
 
@@ -121,8 +128,12 @@ def answer_detail(
     out = Outcome(slots={"topic": "responsibility", "service": service.id, "detail": None})
     if not office.external:
         out.slots["office"] = office.id
-    buttons = [_card_button(service)]
-    common = {"service": service.name, "office": office.name, "contact": contact(office)}
+    buttons = [_card_button(service, lang)]
+    common = {
+        "service": office_name(service, lang),
+        "office": office_name(office, lang),
+        "contact": contact(office, lang),
+    }
 
     def say(response: str, **variables: str) -> Outcome:
         out.say(response, buttons=buttons, **{**common, **variables})
@@ -153,19 +164,19 @@ def answer_detail(
             return say("utter_detail_appointment_unknown")
         return _appointment(out, office, buttons, common)
     if detail == "address":
-        return _address(out, office, buttons)
+        return _address(out, office, buttons, lang)
     # locations
     where = places(knowledge, service)
-    names = ", ".join(o.name for o in where)
+    names = ", ".join(office_name(o, lang) for o in where)
     if asked is not None:
         if asked in where:
             out.slots["office"] = asked.id
             return say(
                 "utter_detail_locations_yes",
-                asked=asked.name,
+                asked=office_name(asked, lang),
                 address=asked.address or "",
             )
-        return say("utter_detail_locations_no", asked=asked.name, places=names)
+        return say("utter_detail_locations_no", asked=office_name(asked, lang), places=names)
     return say("utter_detail_locations", places=names)
 
 
@@ -181,27 +192,29 @@ def _appointment(
     return out
 
 
-def _address(out: Outcome, office: Office, buttons: list[dict[str, str]]) -> Outcome:
+def _address(
+    out: Outcome, office: Office, buttons: list[dict[str, str]], lang: str = texts.DEFAULT_LANGUAGE
+) -> Outcome:
+    name = office_name(office, lang)
     if office.address:
-        phone = f" Telefon: {office.phone}" if office.phone else ""
-        out.say(
-            "utter_detail_address", buttons, office=office.name, address=office.address, phone=phone
-        )
+        phone = " " + texts.text(lang, "visit.phone", phone=office.phone) if office.phone else ""
+        out.say("utter_detail_address", buttons, office=name, address=office.address, phone=phone)
     else:
-        out.say("utter_detail_address_none", buttons, office=office.name, contact=contact(office))
+        out.say("utter_detail_address_none", buttons, office=name, contact=contact(office, lang))
     return out
 
 
-def answer_office_detail(office: Office, detail: str) -> Outcome | None:
+def answer_office_detail(
+    office: Office, detail: str, lang: str = texts.DEFAULT_LANGUAGE
+) -> Outcome | None:
     """A detail that an office alone answers (appointment, address); None for the others."""
     out = Outcome(slots={"office": office.id, "detail": None})
-    buttons = [
-        payload_button(f"Öffnungszeiten {office.name}", "ask_opening_hours", office=office.id)
-    ]
+    title = texts.text(lang, "service_card.opening_hours_button", office=office.name)
+    buttons = [payload_button(title, "ask_opening_hours", office=office.id)]
     if detail == "address":
-        return _address(out, office, buttons)
+        return _address(out, office, buttons, lang)
     if detail == "appointment" and not office.external:
-        common = {"office": office.name, "contact": contact(office)}
+        common = {"office": office_name(office, lang), "contact": contact(office, lang)}
         if office.appointment_required and office.appointment_url:
             out.say(
                 "utter_detail_office_appointment_required",

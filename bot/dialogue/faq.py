@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import texts
 from bot.dialogue import Outcome, entity_values, payload_button
 from bot.knowledge.base import FaqEntry, Knowledge
 
@@ -19,28 +20,34 @@ AMBIGUITY_MARGIN = 4.0  # entries this close to the best one are offered as a ch
 MAX_CHOICES = 3
 
 
-def _reply(out: Outcome, entry: FaqEntry) -> None:
+def _reply(out: Outcome, entry: FaqEntry, lang: str) -> None:
     out.say(
         "utter_faq",
         answer=entry.answer,
         source=entry.source,
-        updated=entry.updated.strftime("%d.%m.%Y"),
+        updated=texts.fmt_date(lang, entry.updated),
     )
     out.slots["faq"] = entry.id
 
 
-def answer(knowledge: Knowledge, text: str, entities: list[dict[str, Any]]) -> Outcome:
+def answer(
+    knowledge: Knowledge,
+    text: str,
+    entities: list[dict[str, Any]],
+    language: str | None = None,
+) -> Outcome:
     """Answers a general question from `faq.yml`, or offers the closest questions."""
+    lang = texts.normalise(language)
     out = Outcome(slots={"topic": TOPIC})
     for value in entity_values(entities, "faq"):
         if value in knowledge.faq:
-            _reply(out, knowledge.faq[value])
+            _reply(out, knowledge.faq[value], lang)
             return out
     matches = knowledge.find_faq(text) if text.strip() else []
     if matches and matches[0].score >= ANSWER_SCORE:
         close = [m for m in matches if m.score > matches[0].score - AMBIGUITY_MARGIN]
         if len(close) == 1:
-            _reply(out, knowledge.faq[close[0].key])
+            _reply(out, knowledge.faq[close[0].key], lang)
             return out
         matches = close
     if matches:

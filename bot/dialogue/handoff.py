@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot import texts
 from bot.cases import resume
 from bot.channels.guard import RateLimiter
 from bot.city import City
-from bot.dialogue import Outcome, payload_button
+from bot.dialogue import Outcome, office_name, payload_button
 from bot.dialogue.opening_hours import schedule_for
 from bot.handoff.due import due_in_words, due_time
 from bot.handoff.policy import HandoffConfig, decide, other_ways, route
@@ -96,14 +97,30 @@ def social_variables(city: City | None) -> dict[str, str]:
     }
 
 
-def contact(office: Office) -> str:
+def contact(office: Office, lang: str = texts.DEFAULT_LANGUAGE) -> str:
     """ "Telefon …, E-Mail …" of an office."""
     parts = []
     if office.phone:
-        parts.append(f"Telefon {office.phone}")
+        parts.append(texts.text(lang, "handoff.phone", phone=office.phone))
     if office.email:
-        parts.append(f"E-Mail {office.email}")
+        parts.append(texts.text(lang, "handoff.email", email=office.email))
     return ", ".join(parts) or office.address or office.name
+
+
+def office_object(office: Office, lang: str) -> str:
+    """The office as the object of a sentence: "das Steueramt" (German grammar), else its name."""
+    if lang == texts.DEFAULT_LANGUAGE:
+        return office.the("acc")
+    return office_name(office, lang)
+
+
+def office_at(office: Office | None, lang: str) -> str:
+    """Where a case lies: "beim Steueramt" (German grammar), else the name."""
+    if office is None:
+        return texts.text(lang, "handoff.at_responsible_office")
+    if lang == texts.DEFAULT_LANGUAGE:
+        return office.at()
+    return texts.text(lang, "handoff.at_office", office=office_name(office, lang))
 
 
 def _working_day(knowledge: Knowledge, office: Office) -> Callable[[Any], bool]:
@@ -212,6 +229,9 @@ def create_ticket(
     redacted = switch or req.channel not in config.trusted_channels
     lines = transcript(events, redacted=redacted)
     summary = next((m["text"] for m in reversed(lines) if m["from"] == "citizen"), "")
+    lang = texts.normalise(slots.get("language"))
+    # staff see the conversation's language first in the inbox ("[EN] I need …")
+    summary = texts.mark_language(lang, summary)
     grant = resume.new_grant(now, resume_hours) if switch else None
     ticket = NewTicket(
         reference=new_reference(),
@@ -230,18 +250,18 @@ def create_ticket(
         resume_expires_at=grant.expires_at if grant else None,
     )
     stored = submit(engine_factory, outbox, ticket)
-    due_words = due_in_words(due, now)
+    due_words = due_in_words(due, now, lang)
     if grant is not None:
         decision = decide(config, req.channel, req.reason)
         out.say(
             "utter_handoff_channel_switch",
-            platform=decision.platform or "diesen Kanal",
+            platform=decision.platform or texts.text(lang, "handoff.this_channel"),
             why=decision.why,
             reference=ticket.reference,
             link=config.resume_url.format(token=grant.token),
             other_ways="".join(f"\n• {way}" for way in other_ways(config, req.channel)),
-            office=office.name,
-            contact=contact(office),
+            office=office_name(office, lang),
+            contact=contact(office, lang),
             due=due_words,
         )
         out.slots.update(handoff_stage=None, handoff_reason=None, handoff_key=None)
@@ -249,7 +269,10 @@ def create_ticket(
     if not stored:
         out.say("utter_handoff_unavailable", reference=ticket.reference)
     out.say(
-        "utter_handoff_created", reference=ticket.reference, office=office.the("acc"), due=due_words
+        "utter_handoff_created",
+        reference=ticket.reference,
+        office=office_object(office, lang),
+        due=due_words,
     )
     out.slots.update(handoff_stage="paused", handoff_reason=req.reason)
     return out
@@ -265,12 +288,13 @@ def declined(knowledge: Knowledge, config: HandoffConfig, slots: dict[str, Any])
         slots.get("office"),
     )
     office = knowledge.offices[office_id]
+    lang = texts.normalise(slots.get("language"))
     out = Outcome(slots={"handoff_stage": None, "handoff_reason": None, "handoff_key": None})
     out.say(
         "utter_consent_declined",
-        buttons=[payload_button("Doch weitergeben", "request_human")],
-        office=office.the("acc"),
-        contact=contact(office),
+        buttons=[payload_button(texts.text(lang, "handoff.pass_on_button"), "request_human")],
+        office=office_object(office, lang),
+        contact=contact(office, lang),
     )
     return out
 
@@ -308,7 +332,7 @@ def resume_on_website(
     out.say(
         "utter_case_resumed",
         reference=row.reference,
-        office_at=office.at() if office else "beim zuständigen Amt",
+        office_at=office_at(office, texts.DEFAULT_LANGUAGE),
         due=due_in_words(due.astimezone(now.tzinfo), now),
     )
     out.slots.update(handoff_stage="paused", topic="handoff")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.dialogue import Outcome, payload_button
+from bot import texts
+from bot.dialogue import Outcome, office_name, payload_button
 from bot.dialogue.details import answer_detail, answer_office_detail, detail_of
 from bot.dialogue.resolve import resolve_office, resolve_service, unknown_object
 from bot.knowledge.base import Knowledge, Office, Service
@@ -30,29 +31,37 @@ def find_services(knowledge: Knowledge, text: str, entities: list[dict[str, Any]
     return resolve_service(knowledge, text, entities).matches
 
 
-def details(knowledge: Knowledge, service: Service, office: Office) -> str:
+def details(
+    knowledge: Knowledge, service: Service, office: Office, lang: str = texts.DEFAULT_LANGUAGE
+) -> str:
     """The lines a citizen needs before the visit, from what the data has."""
+
+    def line(key: str, **values: str) -> str:
+        return texts.text(lang, f"service_card.{key}", **values)
+
     lines = []
     if service.documents:
-        lines.append("Bitte mitbringen: " + ", ".join(service.documents))
+        lines.append(line("documents", documents=", ".join(service.documents)))
     if service.fee:
-        lines.append(f"Gebühr: {service.fee}")
+        lines.append(line("fee", fee=service.fee))
     if service.deadline:
-        lines.append(f"Frist: {service.deadline}")
+        lines.append(line("deadline", deadline=service.deadline))
     if service.online:
-        lines.append(f"Online: {service.online}")
+        lines.append(line("online", online=service.online))
     if office.appointment_required and office.appointment_url:
-        lines.append(f"Termin erforderlich: {office.appointment_url}")
+        lines.append(line("appointment_required", url=office.appointment_url))
     elif office.appointment_url:
-        lines.append(f"Termine online: {office.appointment_url}")
+        lines.append(line("appointment_online", url=office.appointment_url))
     if office.address:
-        lines.append(f"Adresse: {office.address}")
+        lines.append(line("address", address=office.address))
     contact = " · ".join(x for x in (office.phone, office.email) if x)
     if contact:
-        lines.append(f"Kontakt: {contact}")
-    others = [knowledge.offices[o].name for o in service.also_at if o in knowledge.offices]
+        lines.append(line("contact", contact=contact))
+    others = [
+        office_name(knowledge.offices[o], lang) for o in service.also_at if o in knowledge.offices
+    ]
     if others:
-        lines.append("Auch möglich bei: " + ", ".join(others))
+        lines.append(line("also_at", offices=", ".join(others)))
     return "".join(f"\n• {line}" for line in lines)
 
 
@@ -75,18 +84,21 @@ def district_in(text: str, districts: list[str]) -> str | None:
     return None
 
 
-def _today_hours(knowledge: Knowledge, office: Office, now: datetime | None) -> str:
+def _today_hours(
+    knowledge: Knowledge, office: Office, now: datetime | None, lang: str = texts.DEFAULT_LANGUAGE
+) -> str:
     from bot.dialogue.opening_hours import schedule_for
-    from bot.knowledge.opening_hours import format_intervals
 
     if now is None:
         return ""
     if office.opening_hours is None:
-        return " – heute: laut Angabe des Amts" if office.hours_text else ""
+        return texts.text(lang, "service_card.today_as_stated") if office.hours_text else ""
     day = schedule_for(knowledge, office).day(now.date())
     if day.intervals:
-        return f" – heute {format_intervals(day.intervals)} Uhr"
-    return f" – heute geschlossen ({day.closed_reason})"
+        intervals = texts.fmt_intervals(lang, day.intervals)
+        return texts.text(lang, "service_card.today_open", intervals=intervals)
+    reason = texts.translate_reason(lang, day.closed_reason or "")
+    return texts.text(lang, "service_card.today_closed", reason=reason)
 
 
 def _many(
@@ -96,20 +108,25 @@ def _many(
     offices: list[Office],
     text: str,
     now: datetime | None,
+    lang: str = texts.DEFAULT_LANGUAGE,
 ) -> None:
     """A service offered at many offices: all of them, by district."""
     districts = list(dict.fromkeys(o.district for o in offices if o.district))
     link = next((o.appointment_url for o in offices if o.appointment_url), None)
-    appointment = f"\nTermin: {link}" if link else ""
+    appointment = texts.text(lang, "service_card.appointment_link", link=link) if link else ""
     district = district_in(text, districts) if districts else None
     if district:
         here = [o for o in offices if o.district == district]
         lines = "".join(
-            f"\n• {o.name}{_today_hours(knowledge, o, now)} · {o.address}"
-            + (f" · Telefon {o.phone}" if o.phone else "")
+            f"\n• {office_name(o, lang)}{_today_hours(knowledge, o, now, lang)} · {o.address}"
+            + (texts.text(lang, "service_card.phone", phone=o.phone) if o.phone else "")
             for o in here[:MAX_LISTED]
         )
-        more = f"\n(und {len(here) - MAX_LISTED} weitere)" if len(here) > MAX_LISTED else ""
+        more = (
+            texts.text(lang, "service_card.more", count=len(here) - MAX_LISTED)
+            if len(here) > MAX_LISTED
+            else ""
+        )
         out.say(
             "utter_responsibility_district",
             service=service.name,
@@ -161,6 +178,7 @@ def answer(
     if ref.from_focus and asked_office is not None and not detail:
         detail = "locations"  # "Und das in Nord?" after a service: is it offered there?
     out = Outcome(slots={"topic": TOPIC})
+    lang = texts.normalise(slots.get("language"))
     matches = ref.matches
     if not matches:
         return _no_service(knowledge, out, text, entities, detail, ref.choices, asked_office, slots)
@@ -176,13 +194,13 @@ def answer(
         return out
     service = knowledge.services[matches[0].key]
     if not ref.exact:
-        out.say("utter_did_you_mean", name=service.name)
+        out.say("utter_did_you_mean", name=office_name(service, lang))
     if detail:
-        result = answer_detail(knowledge, service, detail, asked_office)
+        result = answer_detail(knowledge, service, detail, asked_office, lang)
         out.replies += result.replies
         out.slots.update(result.slots)
         return out
-    return _card(knowledge, out, service, text, now)
+    return _card(knowledge, out, service, text, now, lang)
 
 
 def _card(
@@ -191,6 +209,7 @@ def _card(
     service: Service,
     text: str = "",
     now: datetime | None = None,
+    lang: str = texts.DEFAULT_LANGUAGE,
 ) -> Outcome:
     office = knowledge.offices[service.office]
     out.slots["service"] = service.id
@@ -198,25 +217,26 @@ def _card(
     if office.external:
         out.say(
             "utter_responsibility_external",
-            service=service.name,
-            office=office.name,
+            service=office_name(service, lang),
+            office=office_name(office, lang),
             note=office.note or "",
-            details=details(knowledge, service, office),
+            details=details(knowledge, service, office, lang),
             city=knowledge.city,
         )
         return out
     offering = offering_offices(knowledge, service)
     if len(offering) >= MANY_OFFICES:
-        _many(knowledge, out, service, offering, text, now)
+        _many(knowledge, out, service, offering, text, now, lang)
         return out
     out.slots["office"] = office.id
-    button = payload_button(f"Öffnungszeiten {office.name}", "ask_opening_hours", office=office.id)
+    title = texts.text(lang, "service_card.opening_hours_button", office=office.name)
+    button = payload_button(title, "ask_opening_hours", office=office.id)
     out.say(
         "utter_responsibility",
         buttons=[button],
-        service=service.name,
-        office=office.name,
-        details=details(knowledge, service, office),
+        service=office_name(service, lang),
+        office=office_name(office, lang),
+        details=details(knowledge, service, office, lang),
     )
     if service.case_specific:
         out.say("utter_responsibility_case_hint")
@@ -234,10 +254,11 @@ def _no_service(
     slots: dict[str, Any],
 ) -> Outcome:
     """No service found: an office-level detail, ask back, or say it is unknown."""
+    lang = texts.normalise(slots.get("language"))
     unknown = unknown_object(knowledge, text, entities) if text.strip() else None
     if detail and not unknown:
         office = asked_office or knowledge.offices.get(slots.get("office") or "")
-        result = answer_office_detail(office, detail) if office else None
+        result = answer_office_detail(office, detail, lang) if office else None
         if result is not None:
             out.replies += result.replies
             out.slots.update(result.slots)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from bot import texts
 from bot.dialogue import Outcome, entity_values, payload_button
 from bot.knowledge.closures import (
     COMPASS,
@@ -26,9 +27,15 @@ MAX_CHOICES = 3
 STREET_CHOICE_SCORE = 60.0  # WRatio of an unknown street to a street of the feed
 
 
-def stand(snapshot: Snapshot) -> str:
+def stand(snapshot: Snapshot, lang: str = texts.DEFAULT_LANGUAGE) -> str:
     """The data's time, as shown in every answer: "23.11.2026, 09:00 Uhr"."""
-    return f"{snapshot.fetched_at:%d.%m.%Y, %H:%M} Uhr"
+    moment = snapshot.fetched_at
+    return texts.text(
+        lang,
+        "closures.moment",
+        date=texts.fmt_date(lang, moment.date()),
+        time=texts.fmt_time(lang, moment.time().replace(second=0, microsecond=0)),
+    )
 
 
 # The compass words a message may name an area with ("im Norden"), from the one map.
@@ -51,7 +58,9 @@ def mentioned_district(text: str, closures: list[Closure]) -> str | None:
     return f"im {COMPASS_WORDS[compass[0]]}" if compass else None
 
 
-def format_item(c: Closure, now: datetime, *, with_street: bool) -> str:
+def format_item(
+    c: Closure, now: datetime, *, with_street: bool, lang: str = texts.DEFAULT_LANGUAGE
+) -> str:
     """One closure as a chat line: type, section, period, reason and detour."""
     head = c.severity if c.severity and c.severity != "keine Sperrung" else c.kind
     if c.severity and c.kind and c.kind not in head:
@@ -66,7 +75,7 @@ def format_item(c: Closure, now: datetime, *, with_street: bool) -> str:
     line = f"• {head}"
     if where:
         line += ", " + ", ".join(where)
-    line += f": {format_period(c, now)}."
+    line += f": {format_period(c, now, lang)}."
     if c.description:
         line += f" {c.description.strip()}"
     return line
@@ -86,11 +95,13 @@ def answer(
     question ("an Fronleichnam") are read with its holidays.
     """
     out = Outcome(slots={"topic": TOPIC})
+    lang = texts.normalise(slots.get("language"))
+    text = texts.to_parser_words(lang, text)
     if snapshot is None:
         out.say("utter_closures_unavailable")
         return out
     if snapshot.stale:
-        out.say("utter_closures_stale", stand=stand(snapshot))
+        out.say("utter_closures_stale", stand=stand(snapshot, lang))
     closures = list(snapshot.closures)
     streets = sorted({c.street for c in closures})
 
@@ -122,17 +133,23 @@ def answer(
             hits = in_period(hits, *period)
         label = street + _district_suffix(hits)
         if not hits:
-            out.say("utter_closures_street_none", street=label, stand=stand(snapshot))
+            out.say("utter_closures_street_none", street=label, stand=stand(snapshot, lang))
             return out
-        count = "1 Meldung" if len(hits) == 1 else f"{len(hits)} Meldungen"
-        items = "\n".join(format_item(c, now, with_street=False) for c in hits)
+        count = texts.text(lang, "closures.one" if len(hits) == 1 else "closures.many", n=len(hits))
+        items = "\n".join(format_item(c, now, with_street=False, lang=lang) for c in hits)
         out.say(
-            "utter_closures_street", street=label, count=count, items=items, stand=stand(snapshot)
+            "utter_closures_street",
+            street=label,
+            count=count,
+            items=items,
+            stand=stand(snapshot, lang),
         )
         return out
     if asked:
         current = current_and_upcoming(closures, now)
-        names = ", ".join(sorted({c.street for c in current})[:8]) or "keine"
+        names = ", ".join(sorted({c.street for c in current})[:8]) or texts.text(
+            lang, "closures.no_streets"
+        )
         choices = closest(asked[0], [(c.street, c.street) for c in current], MAX_CHOICES)
         buttons = [
             payload_button(m.key, "ask_road_closures", street=m.key)
@@ -144,7 +161,7 @@ def answer(
             buttons=buttons,
             query=asked[0][:80],
             streets=names,
-            stand=stand(snapshot),
+            stand=stand(snapshot, lang),
         )
         out.backlog = text
         return out
@@ -153,18 +170,17 @@ def answer(
     if not period:
         hits = [c for c in hits if c.valid_from is None or c.valid_from <= now]
     district = mentioned_district(text, closures)
-    title = _title(when.label if period else None, district)
+    label = when.label if lang == texts.DEFAULT_LANGUAGE else _period_label(when.days, now, lang)
+    title = _title(label if period else None, district, lang)
     if district is not None:
         hits = in_district(hits, district)
     if not hits:
-        out.say("utter_closures_list_none", title=title, stand=stand(snapshot))
+        out.say("utter_closures_list_none", title=title, stand=stand(snapshot, lang))
         return out
-    items = "\n".join(format_item(c, now, with_street=True) for c in hits[:MAX_ITEMS])
+    items = "\n".join(format_item(c, now, with_street=True, lang=lang) for c in hits[:MAX_ITEMS])
     rest = len(hits) - MAX_ITEMS
-    more = (
-        f"\n… und {rest} weitere. Fragen Sie gern nach einer bestimmten Straße." if rest > 0 else ""
-    )
-    out.say("utter_closures_list", title=title, items=items, more=more, stand=stand(snapshot))
+    more = texts.text(lang, "closures.more", n=rest) if rest > 0 else ""
+    out.say("utter_closures_list", title=title, items=items, more=more, stand=stand(snapshot, lang))
     return out
 
 
@@ -173,13 +189,42 @@ def _district_suffix(hits: list[Closure]) -> str:
     return f" ({', '.join(districts)})" if districts else ""
 
 
-def _title(period_label: str | None, district: str | None) -> str:
+def _period_label(days: tuple[Any, ...], now: datetime, lang: str) -> str:
+    """The asked period in the language ("on Saturday, 5 December 2026", "5 Dec – 11 Dec")."""
+    if not days:
+        return ""
+    from bot.dialogue.opening_hours import _day_label
+
+    first, last = min(days), max(days)
+    if first == last:
+        return _day_label(first, now.date(), lang)
+    return texts.text(
+        lang,
+        "closures.period",
+        start=texts.fmt_date(lang, first, "day_month"),
+        end=texts.fmt_date(lang, last),
+    )
+
+
+def _area(lang: str, area: str) -> str:
+    """A compass area ("Norden") in the language (``closures.areas`` in the catalogue)."""
+    return texts.mapping(lang, "closures.areas").get(area, area)
+
+
+def _title(
+    period_label: str | None, district: str | None, lang: str = texts.DEFAULT_LANGUAGE
+) -> str:
     where = ""
     if district:
-        where = f" {district}" if district.startswith("im ") else f" in {district}"
+        # "im Norden" is a compass area (queries.COMPASS_NAMES); a district name gets "in"
+        if district.startswith("im "):
+            area = district.removeprefix("im ")
+            where = " " + texts.text(lang, "closures.in_area", area=_area(lang, area))
+        else:
+            where = texts.text(lang, "closures.in_district", district=district)
     if period_label:
-        return f"Sperrungen und Baustellen{where} {period_label}:"
-    return f"Aktuelle Sperrungen und Baustellen{where}:"
+        return texts.text(lang, "closures.title_period", where=where, period=period_label)
+    return texts.text(lang, "closures.title", where=where)
 
 
 def _is_time_followup(text: str, now: datetime, state: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from bot.knowledge.opening_hours import GERMAN_WEEKDAYS
+from bot import texts
 
 MAX_DAYS = 60
 
@@ -51,12 +51,18 @@ def _wall_add(start: datetime, delta: timedelta) -> datetime:
     return naive.replace(tzinfo=start.tzinfo)
 
 
-def due_in_words(due: datetime, now: datetime) -> str:
-    """ "bis spätestens Montag, 30.11.2026, 18:00 Uhr" (or "heute"/"morgen")."""
+def due_in_words(due: datetime, now: datetime, lang: str = texts.DEFAULT_LANGUAGE) -> str:
+    """ "bis spätestens Montag, 30.11.2026, 18:00 Uhr" (or "heute"/"morgen"), per language."""
     if due.date() == now.date():
-        day = "heute"
+        day = texts.text(lang, "handoff.today")
     elif due.date() == now.date() + timedelta(days=1):
-        day = "morgen"
+        day = texts.text(lang, "handoff.tomorrow")
     else:
-        day = GERMAN_WEEKDAYS[due.weekday()]
-    return f"bis spätestens {day}, {due:%d.%m.%Y}, {due:%H:%M} Uhr"
+        day = texts.words(lang, "format.weekdays")[due.weekday()]
+    return texts.text(
+        lang,
+        "handoff.due",
+        day=day,
+        date=texts.fmt_date(lang, due.date()),
+        time=texts.fmt_time(lang, due.time()),
+    )

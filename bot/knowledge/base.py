@@ -19,6 +19,23 @@ import yaml
 from bot.knowledge.matching import Match, TermIndex, closest, rank, rank_questions, words
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
+# Per language other than German: a short gloss shown after the German name
+# ("Bürgerbüro Mitte (Citizens' Office)") and the words citizens use in that language
+# (matched like aliases/synonyms/phrases). Example: translations: {en: {gloss: ..., aliases: [...]}}
+_TRANSLATIONS = {
+    "type": "object",
+    "propertyNames": {"pattern": "^[a-z]{2}$"},
+    "additionalProperties": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "gloss": {"type": "string", "minLength": 2},
+            "aliases": _STR_LIST,
+            "synonyms": _STR_LIST,
+            "phrases": _STR_LIST,
+        },
+    },
+}
 
 OFFICES_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -58,6 +75,7 @@ OFFICES_SCHEMA: dict[str, Any] = {
                     "accessibility": {"type": "string"},
                     "payment": {"type": "string"},
                     "source_id": {"type": "string"},
+                    "translations": _TRANSLATIONS,
                 },
             },
         },
@@ -75,6 +93,7 @@ OFFICES_SCHEMA: dict[str, Any] = {
                     "address": {"type": "string"},
                     "phone": {"type": "string"},
                     "aliases": _STR_LIST,
+                    "translations": _TRANSLATIONS,
                 },
             },
         },
@@ -105,6 +124,7 @@ SERVICES_SCHEMA: dict[str, Any] = {
                     "synonyms": _STR_LIST,
                     "phrases": _STR_LIST,
                     "source_id": {"type": "string"},
+                    "translations": _TRANSLATIONS,
                 },
             },
         }
@@ -188,6 +208,12 @@ class Office:
     accessibility: str | None = None
     payment: str | None = None
     article: str | None = None  # der | die | das; guessed from the name when missing
+    # language → {"gloss": str, "aliases": [...]}: see _TRANSLATIONS
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+
+    def gloss(self, language: str) -> str | None:
+        """The short explanation of the name in ``language`` ("Citizens' Office"), if any."""
+        return (self.translations.get(language) or {}).get("gloss")
 
     def the(self, case: str = "nom") -> str:
         """The name with its article: "das Steueramt" (``case``: nom, acc, dat)."""
@@ -218,6 +244,12 @@ class Service:
     synonyms: tuple[str, ...] = ()
     # How citizens describe the concern ("altes Sofa"): training examples, lookup, matching.
     phrases: tuple[str, ...] = ()
+    # language → {"gloss": str, "synonyms": [...], "phrases": [...]}: see _TRANSLATIONS
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+
+    def gloss(self, language: str) -> str | None:
+        """The short explanation of the name in ``language`` ("ID card"), if any."""
+        return (self.translations.get(language) or {}).get("gloss")
 
 
 @dataclass(frozen=True)
@@ -275,6 +307,9 @@ class Knowledge:
             yield o.id, o.name
             for alias in o.aliases:
                 yield o.id, alias
+            for extra in o.translations.values():
+                for alias in extra.get("aliases") or ():
+                    yield o.id, alias
 
     def service_terms(self) -> Iterator[tuple[str, str]]:
         """``(service_id, term)`` for every service name, synonym and phrase."""
@@ -284,6 +319,9 @@ class Knowledge:
                 yield s.id, syn
             for phrase in s.phrases:
                 yield s.id, phrase
+            for extra in s.translations.values():
+                for term in (*(extra.get("synonyms") or ()), *(extra.get("phrases") or ())):
+                    yield s.id, term
 
     def find_offices(self, text: str, threshold: float = 85.0) -> list[Match]:
         """Offices mentioned in ``text`` (fuzzy), best first."""
@@ -468,6 +506,7 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             accessibility=o.get("accessibility"),
             payment=o.get("payment"),
             article=o.get("article"),
+            translations=dict(o.get("translations") or {}),
         )
     for o in offices_raw.get("external_authorities") or []:
         offices[o["id"]] = Office(
@@ -479,6 +518,7 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             external=True,
             note=o["note"],
             article=o.get("article"),
+            translations=dict(o.get("translations") or {}),
         )
     services = {
         s["id"]: Service(
@@ -493,6 +533,7 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             case_specific=bool(s.get("case_specific", False)),
             synonyms=tuple(s.get("synonyms", ())),
             phrases=tuple(s.get("phrases", ())),
+            translations=dict(s.get("translations") or {}),
         )
         for s in services_raw["services"]
     }

@@ -21,7 +21,7 @@ from typing import Any
 
 from sanic import Sanic
 
-from bot import privacy
+from bot import privacy, texts
 from bot.cases import store as cases
 from bot.cases.model import is_overdue
 from bot.config import Settings
@@ -29,10 +29,7 @@ from bot.handoff.tickets import REASON_LABELS
 from bot.timeutil import as_utc
 
 logger = logging.getLogger(__name__)
-INTERIM_TEXT = (
-    "Wir sind an Ihrem Anliegen dran. Eine Mitarbeiterin oder ein Mitarbeiter meldet sich "
-    "so bald wie möglich hier bei Ihnen. Vielen Dank für Ihre Geduld."
-)
+INTERIM_TEXT = texts.text(texts.DEFAULT_LANGUAGE, "staff.interim")  # data/texts/
 
 
 @dataclass(frozen=True)
@@ -147,11 +144,12 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
         wait = timedelta(hours=config.interim_after_hours)
         if unanswered and row.interim_sent_at is None and created and created + wait <= now:
             try:
-                await app.ctx.rasa.send_staff_message(row.sender_id, INTERIM_TEXT, "system")
+                interim = texts.text(texts.language_of_summary(row.summary), "staff.interim")
+                await app.ctx.rasa.send_staff_message(row.sender_id, interim, "system")
             except Exception:
                 logger.warning("interim message for %s not delivered", row.reference)
                 continue
-            await asyncio.to_thread(cases.record_interim, engine, row.id, INTERIM_TEXT, now)
+            await asyncio.to_thread(cases.record_interim, engine, row.id, interim, now)
             counts["interim"] += 1
     return counts
 

@@ -16,6 +16,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 from sanic.response import json as json_response
 
+from bot import texts
 from bot.cases import access
 from bot.cases import store as cases
 from bot.cases.delivery import Delivery
@@ -50,9 +51,7 @@ from bot.web.rasa_client import RasaError
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("staff", url_prefix="/staff")
-HANDBACK_TEXT = (
-    "Vielen Dank für Ihre Geduld. Sie schreiben jetzt wieder mit dem digitalen Assistenten."
-)
+HANDBACK_TEXT = texts.text(texts.DEFAULT_LANGUAGE, "staff.handback")  # data/texts/
 
 
 def with_ticket(handler: Handler) -> Handler:
@@ -596,7 +595,8 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
 async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Gives the conversation back to the assistant."""
     try:
-        await request.app.ctx.rasa.hand_back(row.sender_id, HANDBACK_TEXT)
+        handback_text = texts.text(texts.language_of_summary(row.summary), "staff.handback")
+        await request.app.ctx.rasa.hand_back(row.sender_id, handback_text)
     except (RasaError, OSError, asyncio.TimeoutError):
         return _back(
             reference, error="Der Assistent ist nicht erreichbar; bitte später erneut versuchen."

@@ -40,12 +40,18 @@ FILL["why"] = POLICY["channels"]["telegram"]["why"]
 FILL.update(load_city(REPO_ROOT / "data" / "knowledge").slots())
 
 
-def handoff_texts() -> dict[str, str]:
+def handoff_texts(language: str | None = None) -> dict[str, str]:
+    """The German texts (``language=None``: the variations without a language condition)."""
     domain = yaml.safe_load((REPO_ROOT / "domain" / "handoff.yml").read_text(encoding="utf-8"))
     texts = {}
     for name, variants in domain["responses"].items():
         for i, variant in enumerate(variants):
+            langs = [c.get("value") for c in variant.get("condition") or []]
+            if (langs[0] if langs else None) != language:
+                continue
             texts[f"{name}[{i}]"] = variant["text"].format(**FILL)
+    if language is not None:
+        return texts
     for channel, policy in POLICY["channels"].items():
         if policy.get("why"):
             texts[f"why[{channel}]"] = policy["why"]
@@ -54,6 +60,14 @@ def handoff_texts() -> dict[str, str]:
 
 
 TEXTS = handoff_texts()
+# Other languages (issue 19): the Amstad score is German-only; the short sentences apply.
+OTHER_TEXTS = {f"{lang}:{k}": v for lang in ("en",) for k, v in handoff_texts(lang).items()}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_TEXTS))
+def test_other_languages_use_short_sentences(name: str) -> None:
+    longest = max(len(words) for words in sentences(OTHER_TEXTS[name]))
+    assert longest <= MAX_WORDS, f"{name}: a sentence of {longest} words"
 
 
 def test_the_measured_set_covers_handoff_switch_and_privacy() -> None:

@@ -1,22 +1,26 @@
-"""The validity of a closure in German words for the citizen."""
+"""The validity of a closure in words for the citizen (templates: data/texts/, ``closures``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from bot import texts
 from bot.knowledge.closures.model import Closure, _require_aware, local_tz
 
 
-def _format_moment(moment: datetime, *, is_end: bool) -> str:
+def _format_moment(moment: datetime, *, is_end: bool, lang: str = texts.DEFAULT_LANGUAGE) -> str:
     local = moment.astimezone(local_tz())
+    day = texts.fmt_date(lang, local.date())
     if (not is_end and (local.hour, local.minute) == (0, 0)) or (
         is_end and (local.hour, local.minute) == (23, 59)
     ):
-        return local.strftime("%d.%m.%Y")
-    return local.strftime("%d.%m.%Y, %H:%M Uhr")
+        return day
+    return texts.text(lang, "closures.moment", date=day, time=texts.fmt_time(lang, local.time()))
 
 
-def format_period(c: Closure, now: datetime | None = None) -> str:
+def format_period(
+    c: Closure, now: datetime | None = None, lang: str = texts.DEFAULT_LANGUAGE
+) -> str:
     """The validity in German for the citizen.
 
     With ``now``, a closure that has begun reads "seit …", an upcoming one "ab …", an
@@ -32,15 +36,15 @@ def format_period(c: Closure, now: datetime | None = None) -> str:
     if now is not None:
         _require_aware(now)
     end = (
-        f"bis {_format_moment(c.valid_to, is_end=True)}"
+        texts.text(lang, "closures.until", end=_format_moment(c.valid_to, is_end=True, lang=lang))
         if c.valid_to is not None
-        else "bis auf Weiteres"
+        else texts.text(lang, "closures.until_further_notice")
     )
     if c.valid_from is None:
         return end
-    start = _format_moment(c.valid_from, is_end=False)
+    start = _format_moment(c.valid_from, is_end=False, lang=lang)
     if now is None or (c.valid_to is not None and now > c.valid_to):
-        word = "vom" if c.valid_to is not None else "ab"
+        key = "from_to" if c.valid_to is not None else "from_on"
     else:
-        word = "ab" if now < c.valid_from else "seit"
-    return f"{word} {start} {end}"
+        key = "from_on" if now < c.valid_from else "since"
+    return texts.text(lang, f"closures.{key}", start=start, end=end)
