@@ -34,7 +34,7 @@ from bot.timeutil import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 
-TOUCH_ACTIONS = ("reply", "update", "claim", "reopen", "close", "handback")
+TOUCH_ACTIONS = ("reply", "resend", "update", "claim", "reopen", "close", "handback")
 PRESENCE_MINUTES = 10
 SYSTEM_ACTOR = cases.SYSTEM_ACTOR
 
