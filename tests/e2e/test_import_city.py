@@ -202,8 +202,8 @@ def test_no_value_of_the_demo_city_in_answers_references_or_detection(
     answers: list[str] = []
 
     # the general contact, twice not understood
-    stack.say("import-second-fallback", "xqzv blorp fnord")
-    text = stack.say("import-second-fallback", "qwpx zzv brrt")
+    stack.say("import-second-fallback", "blorp quux zzkk")
+    text = stack.say("import-second-fallback", "xyzzy plugh frobnicate")
     answers.append(text)
     assert f"Telefon {own.contact_phone}" in text and own.contact_email in text
 
@@ -227,11 +227,13 @@ def test_no_value_of_the_demo_city_in_answers_references_or_detection(
 
     # the detector: this city's exchange is public, the demo city's is a citizen's number
     own_office_phone = next(o.phone for o in knowledge.offices.values() if o.phone)
-    text = stack.say("import-second-own", f"Ist {own_office_phone} die Nummer vom Bürgeramt?")
+    ask = "Meine Nummer ist {}, wann hat das Bürgeramt auf?"
+    text = stack.say("import-second-own", ask.format(own_office_phone))
     answers.append(text)
     assert "persönliche Daten" not in text
-    text = stack.say("import-second-demo", f"Ist {demo.contact_phone} die Nummer vom Bürgeramt?")
+    text = stack.say("import-second-demo", ask.format(demo.contact_phone))
     assert "Ihre Nachricht enthält persönliche Daten" in text
+    assert demo.contact_phone not in text  # a citizen's number is never echoed
 
     leaks = [(v, a) for a in answers for v in _demo_values(demo) if v in a]
     assert leaks == []
