@@ -60,6 +60,13 @@ class WebsiteOutput(SocketIOOutput):
         for part in text.strip().split("\n\n"):
             await self._send_message(recipient_id, {"text": part, "metadata": {"staff": True}})
 
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """A ``custom`` response as ``{"custom": …}`` (Rasa's own emits the dict's keys as
+        ``emit()`` arguments): the receipt of a message during a case (utter_case_noted)."""
+        await self._send_message(recipient_id, {"custom": json_message})
+
 
 @dataclass
 class _Connection:

@@ -46,6 +46,9 @@ CLOSE_REASONS = {
     "hassrede": "Hassrede",
     "weitergeleitet": "weitergeleitet",
 }
+# Every close reason with its label: those staff choose, and the citizen's own
+# ("Hat sich erledigt" in the chat, bot.cases.conversation), which staff cannot choose.
+CLOSE_REASON_LABELS = {**CLOSE_REASONS, "buerger": "von Bürger/in beendet"}
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 

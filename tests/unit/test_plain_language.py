@@ -42,7 +42,8 @@ def handoff_texts() -> dict[str, str]:
     texts = {}
     for name, variants in domain["responses"].items():
         for i, variant in enumerate(variants):
-            texts[f"{name}[{i}]"] = variant["text"].format(**FILL)
+            if "text" in variant:  # utter_case_noted is a custom receipt without words
+                texts[f"{name}[{i}]"] = variant["text"].format(**FILL)
     for channel, policy in POLICY["channels"].items():
         if policy.get("why"):
             texts[f"why[{channel}]"] = policy["why"]
