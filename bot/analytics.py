@@ -34,10 +34,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.cases.model import is_overdue, overdue_clause
+from bot.cases import store as cases
+from bot.cases.model import is_overdue
 from bot.config import TIMEZONE
 from bot.rasa_events import events
-from bot.store import feedback, tickets
+from bot.store import feedback
 from bot.timeutil import as_utc
 
 MAX_DAYS = 366
@@ -393,38 +394,26 @@ def _tickets(
     report: Report,
     conversation_keys: set[tuple[str, date]],
 ) -> None:
-    t = tickets.c
-    created_in_range = sa.and_(t.created_at >= rng.start, t.created_at < rng.end)
-    by_reason = (
-        sa.select(t.reason, sa.func.count())
-        .where(created_in_range)
-        .group_by(t.reason)
-        .order_by(sa.func.count().desc(), t.reason)
-    )
-    rows = sa.select(
-        t.sender_id, t.status, t.created_at, t.due_at, t.first_response_at, t.interim_sent_at
-    ).where(created_in_range)
-    overdue = sa.select(sa.func.count()).where(overdue_clause(now))
+    found = cases.figures(engine, rng.start, rng.end, now)
     keys: set[tuple[str, date]] = set()
     hours: list[float] = []
-    with engine.connect() as conn:
-        report.handoffs_by_reason = [(r, int(n)) for r, n in conn.execute(by_reason)]
-        report.overdue_now = int(conn.execute(overdue).scalar() or 0)
-        for sender, status, created, due, first, interim in conn.execute(rows):
-            created, due, first = as_utc(created), as_utc(due), as_utc(first)
-            assert created is not None and due is not None
-            keys.add((sender, created.astimezone(rng.tz).date()))
-            if interim is not None:
-                report.interim_sent += 1
-            if first is not None:
-                report.tickets_answered += 1
-                hours.append((first - created).total_seconds() / 3600)
-                if first <= due:
-                    report.tickets_in_time += 1
-                else:
-                    report.tickets_late += 1
-            elif is_overdue(status, due, first, now):  # closed without a reply: neither
+    report.handoffs_by_reason = found.by_reason
+    report.overdue_now = found.overdue_now
+    for sender, status, created, due, first, interim in found.rows:
+        created, due, first = as_utc(created), as_utc(due), as_utc(first)
+        assert created is not None and due is not None
+        keys.add((sender, created.astimezone(rng.tz).date()))
+        if interim is not None:
+            report.interim_sent += 1
+        if first is not None:
+            report.tickets_answered += 1
+            hours.append((first - created).total_seconds() / 3600)
+            if first <= due:
+                report.tickets_in_time += 1
+            else:
                 report.tickets_late += 1
+        elif is_overdue(status, due, first, now):  # closed without a reply: neither
+            report.tickets_late += 1
     report.handoffs = sum(n for _, n in report.handoffs_by_reason)
     report.conversations_with_ticket = len(keys & conversation_keys)
     report.median_response_hours = statistics.median(hours) if hours else None

@@ -34,9 +34,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bot import store
+from bot.cases import store as cases
 from bot.cases.model import CLOSED
 from bot.rasa_events import events
-from bot.store import audit_log, backlog, resume_tokens, ticket_messages, tickets
+from bot.store import audit_log, backlog
 
 logger = logging.getLogger(__name__)
 
@@ -117,13 +118,7 @@ class RetentionResult:
 
 def protected_senders(handoff: Engine) -> set[str]:
     """Sender ids of every open ticket, including where a case came from (messenger)."""
-    with handoff.connect() as conn:
-        rows = conn.execute(
-            sa.select(tickets.c.sender_id, tickets.c.origin_sender_id).where(
-                tickets.c.status != CLOSED
-            )
-        )
-        return {s for row in rows for s in row if s}
+    return cases.open_case_senders(handoff)
 
 
 def expired_conversations(tracker: Engine, cutoff: datetime) -> list[str]:
@@ -192,29 +187,6 @@ def expire_feedback(handoff: Engine, now: datetime, days: int, dry_run: bool = F
         return int(conn.execute(sa.delete(table).where(where)).rowcount or 0)
 
 
-def _expired_tickets(handoff: Engine, cutoff: datetime) -> list[int]:
-    closed_at = sa.func.coalesce(tickets.c.closed_at, tickets.c.created_at)
-    query = sa.select(tickets.c.id).where(tickets.c.status == CLOSED, closed_at < cutoff)
-    with handoff.connect() as conn:
-        return [row.id for row in conn.execute(query)]
-
-
-def _delete_tickets(conn: Connection, ids: list[int], delete: bool) -> tuple[int, int]:
-    n_tickets = n_messages = 0
-    for batch in _chunks(ids):
-        msgs = ticket_messages.c.ticket_id.in_(batch)
-        if delete:
-            n_messages += conn.execute(sa.delete(ticket_messages).where(msgs)).rowcount or 0
-            conn.execute(sa.delete(resume_tokens).where(resume_tokens.c.ticket_id.in_(batch)))
-            n_tickets += (
-                conn.execute(sa.delete(tickets).where(tickets.c.id.in_(batch))).rowcount or 0
-            )
-        else:
-            n_messages += conn.execute(sa.select(sa.func.count()).where(msgs)).scalar_one()
-            n_tickets += len(batch)
-    return n_tickets, n_messages
-
-
 def expire_tickets(
     handoff: Engine, now: datetime, days: int, dry_run: bool = False
 ) -> tuple[int, int]:
@@ -228,14 +200,14 @@ def expire_tickets(
     """
     if days <= 0:
         return 0, 0
-    ids = _expired_tickets(handoff, now - timedelta(days=days))
+    ids = cases.closed_before(handoff, now - timedelta(days=days))
     if not ids:
         return 0, 0
     if dry_run:
         with handoff.connect() as conn:
-            return _delete_tickets(conn, ids, delete=False)
+            return cases.delete_cases(conn, ids, delete=False)
     with handoff.begin() as conn:
-        return _delete_tickets(conn, ids, delete=True)
+        return cases.delete_cases(conn, ids, delete=True)
 
 
 def expire_backlog(handoff: Engine, now: datetime, days: int, dry_run: bool = False) -> int:
@@ -389,20 +361,6 @@ def _outbox_items(outbox_dir: Path | None) -> list[tuple[Path, dict[str, Any]]]:
     return items
 
 
-def _related_tickets(conn: Connection, senders: set[str], ids: set[int]) -> list[Any]:
-    cond = [tickets.c.sender_id.in_(senders), tickets.c.origin_sender_id.in_(senders)]
-    if ids:
-        cond.append(tickets.c.id.in_(ids))
-    query = sa.select(
-        tickets.c.id,
-        tickets.c.reference,
-        tickets.c.sender_id,
-        tickets.c.origin_sender_id,
-        tickets.c.status,
-    ).where(sa.or_(*cond))
-    return list(conn.execute(query))
-
-
 def erasure_scope(
     tracker: Engine, handoff: Engine, raw_query: str, outbox_dir: Path | None = None
 ) -> ErasureScope:
@@ -421,21 +379,21 @@ def erasure_scope(
     with handoff.connect() as conn:
         ids: set[int] = set()
         if by_reference:
-            row = conn.execute(sa.select(tickets.c.id).where(tickets.c.reference == query)).first()
-            if row is not None:
-                ids.add(row.id)
+            found_id = cases.id_of_reference(conn, query)
+            if found_id is not None:
+                ids.add(found_id)
             scope.senders |= {
                 str(item["sender_id"])
                 for _, item in pending
                 if item.get("reference") == query and item.get("sender_id")
             }
-            if row is None and not scope.senders:
+            if found_id is None and not scope.senders:
                 return scope
         else:
             scope.senders.add(query)
         rows: list[Any] = []
         for _ in range(5):  # a chain longer than messenger → website does not occur
-            rows = _related_tickets(conn, scope.senders, ids)
+            rows = cases.related(conn, scope.senders, ids)
             found = {s for r in rows for s in (r.sender_id, r.origin_sender_id) if s}
             ids |= {r.id for r in rows}
             if found <= scope.senders:
@@ -448,10 +406,7 @@ def erasure_scope(
             | {str(i.get("reference")) for p, i in pending if p in scope.outbox}
         )
         scope.open_tickets = sum(1 for r in rows if r.status != CLOSED)
-        for batch in _chunks(scope.ticket_ids):
-            scope.ticket_messages += conn.execute(
-                sa.select(sa.func.count()).where(ticket_messages.c.ticket_id.in_(batch))
-            ).scalar_one()
+        scope.ticket_messages = cases.count_messages(conn, scope.ticket_ids)
         fb = feedback_table()
         if fb is not None and scope.senders:
             scope.feedback = conn.execute(
@@ -497,7 +452,7 @@ def erase(
                 deleted["feedback"] += (
                     conn.execute(sa.delete(fb).where(fb.c.sender_id.in_(batch))).rowcount or 0
                 )
-        deleted["tickets"], deleted["ticket_messages"] = _delete_tickets(
+        deleted["tickets"], deleted["ticket_messages"] = cases.delete_cases(
             conn, scope.ticket_ids, delete=True
         )
         from bot.channels.window import forget  # WhatsApp: last-message time, waiting texts

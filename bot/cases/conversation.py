@@ -1,6 +1,10 @@
 """A citizen's messages while their case is open: the case of a conversation, its
 messages, and the citizen ending it ("Hat sich erledigt").
 
+Beside :mod:`bot.cases.store` (the owner of the case tables; its message and audit
+helpers are used here, so rows look the same) because these are the dialogue's
+operations, not the staff desk's.
+
 The queries of ``actions/case.py`` (through :mod:`bot.dialogue.case`) and of the session
 start. Each citizen message during a case is stored as a ``ticket_messages`` row of kind
 ``citizen`` (redacted like the case's transcript), so that the inbox's search finds it
@@ -16,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.cases.model import CLOSED, open_clause
-from bot.store import audit_log, resume_tokens, ticket_messages, tickets
+from bot.cases.store import _add_message, _audit
+from bot.store import resume_tokens, tickets
 
 CITIZEN = "citizen"  # ticket_messages.kind and audit actor of the citizen's own actions
 CLOSED_BY_CITIZEN = "buerger"  # tickets.close_reason when the citizen ended the case
@@ -70,16 +75,8 @@ def open_case(engine: Engine, sender_id: str) -> OpenCase | None:
 def add_citizen_message(engine: Engine, case: OpenCase, text: str, now: datetime) -> None:
     """Stores a citizen's message in the case (``text`` already redacted where needed)."""
     with engine.begin() as conn:
-        conn.execute(
-            sa.insert(ticket_messages).values(
-                ticket_id=case.id,
-                kind=CITIZEN,
-                author=None,
-                text=text[:MAX_MESSAGE_CHARS],
-                created_at=now.astimezone(timezone.utc),
-                delivered=True,
-            )
-        )
+        at = now.astimezone(timezone.utc)
+        _add_message(conn, case.id, CITIZEN, "", text[:MAX_MESSAGE_CHARS], True, at)
 
 
 def close_by_citizen(engine: Engine, case: OpenCase, now: datetime, note: str) -> bool:
@@ -96,23 +93,12 @@ def close_by_citizen(engine: Engine, case: OpenCase, now: datetime, note: str) -
         ).rowcount
         if not changed:
             return False
-        conn.execute(
-            sa.insert(ticket_messages).values(
-                ticket_id=case.id,
-                kind="system",
-                author=None,
-                text=note,
-                created_at=at,
-                delivered=True,
-            )
-        )
-        conn.execute(
-            sa.insert(audit_log).values(
-                at=at,
-                actor=CITIZEN,
-                action="close",
-                target=case.reference,
-                detail=f"reason={CLOSED_BY_CITIZEN} (status was {case.status})",
-            )
+        _add_message(conn, case.id, "system", "", note, True, at)
+        _audit(
+            conn,
+            CITIZEN,
+            "close",
+            case.reference,
+            f"reason={CLOSED_BY_CITIZEN} (status was {case.status})",
         )
     return True

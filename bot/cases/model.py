@@ -45,3 +45,22 @@ def is_overdue(
 def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
     """:func:`is_overdue` as a WHERE clause."""
     return sa.and_(open_clause(), tickets.c.first_response_at.is_(None), tickets.c.due_at < now)
+
+
+# A citizen message during the case moves it to "neue_nachricht" only from these states
+# (a "neu" case stays "neu" and is shown as unread).
+MOVES_TO_NEW_MESSAGE = (Status.WAITING.value, Status.IN_PROGRESS.value)
+
+
+class InvalidTransition(ValueError):
+    """A status change the one rule does not allow."""
+
+
+def check_transition(current: str, target: str) -> None:
+    """The one transition rule: an open case may move to any state; a closed case only
+    back to "in_bearbeitung" (reopened). Unknown states are refused."""
+    known = {s.value for s in Status}
+    if current not in known or target not in known:
+        raise InvalidTransition(f"{current} -> {target}")
+    if not is_open(current) and target != Status.IN_PROGRESS.value:
+        raise InvalidTransition(f"{current} -> {target}")

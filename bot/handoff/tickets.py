@@ -1,8 +1,8 @@
-"""Tickets: idempotent, durable creation (with an outbox), lookups, staff actions."""
+"""Ticket requests: idempotent, durable creation (with an outbox) and the labels; the cases
+themselves (queries, state changes) belong to :mod:`bot.cases.store`."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -18,9 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.cases import store as cases
 from bot.cases.model import Status
-from bot.cases.resume import store_grant
-from bot.store import tickets
 
 logger = logging.getLogger(__name__)
 
@@ -99,42 +98,13 @@ class NewTicket:
 
 
 def insert_ticket(engine: Engine, t: NewTicket) -> tuple[str, bool]:
-    """Creates the ticket unless one with the same idempotency key exists.
+    """Creates the ticket unless one with the same idempotency key exists
+    (:func:`bot.cases.store.create`).
 
     Returns:
         ``(reference, created)``; the existing ticket's reference when it was a repeat.
     """
-    values = {
-        "reference": t.reference,
-        "idem_key": t.idem_key,
-        "sender_id": t.sender_id,
-        "channel": t.channel,
-        "reason": t.reason,
-        "triggers": json.dumps(t.triggers),
-        "status": Status.NEW.value,
-        "office": t.office,
-        "summary": t.summary,
-        "transcript": json.dumps(t.transcript, ensure_ascii=False),
-        "redacted": t.redacted,
-        "created_at": t.created_at,
-        "due_at": t.due_at,
-    }
-    with engine.begin() as conn:
-        existing = conn.execute(
-            sa.select(tickets.c.reference).where(tickets.c.idem_key == t.idem_key)
-        ).scalar()
-        if existing:
-            return str(existing), False
-        with contextlib.suppress(sa.exc.IntegrityError):  # a concurrent insert won
-            result = conn.execute(sa.insert(tickets).values(**values))
-            if t.resume_token_hash and t.resume_expires_at is not None:
-                ticket_id = result.inserted_primary_key[0]
-                store_grant(conn, ticket_id, t.resume_token_hash, t.resume_expires_at, t.created_at)
-    with engine.connect() as conn:
-        ref = conn.execute(
-            sa.select(tickets.c.reference).where(tickets.c.idem_key == t.idem_key)
-        ).scalar_one()
-    return str(ref), ref == t.reference
+    return cases.create(engine, t)
 
 
 class Outbox:

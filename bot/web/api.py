@@ -7,10 +7,10 @@ import asyncio
 import hmac
 from typing import Any
 
-import sqlalchemy as sa
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from bot.cases import store as cases
 from bot.channels.guard import secret_bytes as _b
 from bot.feedback import (
     COMMENT_INPUT_MAX,
@@ -19,20 +19,9 @@ from bot.feedback import (
     conversation_topic,
     record_feedback,
 )
-from bot.store import tickets
 
 bp = Blueprint("api", url_prefix="/api")
-FIELDS = (
-    "id",
-    "reference",
-    "sender_id",
-    "channel",
-    "reason",
-    "status",
-    "office",
-    "created_at",
-    "due_at",
-)
+FIELDS = cases.API_FIELDS
 
 
 def authorized(request: Request) -> bool:
@@ -47,12 +36,8 @@ def authorized(request: Request) -> bool:
     )
 
 
-def _rows(engine: sa.engine.Engine, sender_id: str | None) -> list[dict[str, Any]]:
-    query = sa.select(*[tickets.c[f] for f in FIELDS]).order_by(tickets.c.id)
-    if sender_id:
-        query = query.where(tickets.c.sender_id == sender_id)
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query)]
+def _rows(engine: Any, sender_id: str | None) -> list[dict[str, Any]]:
+    rows = cases.api_list(engine, sender_id)
     for r in rows:
         for key in ("created_at", "due_at"):
             r[key] = r[key].isoformat() if r[key] else None

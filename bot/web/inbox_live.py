@@ -26,16 +26,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.cases import store as cases
+from bot.cases.model import CLOSED, MOVES_TO_NEW_MESSAGE
 from bot.rasa_events import events as ev
-from bot.store import audit_log, ticket_messages, tickets
+from bot.store import audit_log
 from bot.timeutil import as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 
 TOUCH_ACTIONS = ("reply", "update", "claim", "reopen", "close", "handback")
-MOVES_TO_NEW_MESSAGE = ("wartet", "in_bearbeitung")
 PRESENCE_MINUTES = 10
-SYSTEM_ACTOR = "system"
+SYSTEM_ACTOR = cases.SYSTEM_ACTOR
 
 
 @dataclass(frozen=True)
@@ -99,18 +100,10 @@ def citizen_activity(
     out: dict[int, datetime] = {}
     if not rows:
         return out
-    with engine.connect() as conn:
-        for ticket_id, latest in conn.execute(
-            sa.select(ticket_messages.c.ticket_id, sa.func.max(ticket_messages.c.created_at))
-            .where(
-                ticket_messages.c.kind == "citizen",
-                ticket_messages.c.ticket_id.in_([r.id for r in rows]),
-            )
-            .group_by(ticket_messages.c.ticket_id)
-        ):
-            at = as_utc(latest)
-            if at is not None:
-                out[ticket_id] = at
+    for ticket_id, latest in cases.latest_citizen_messages(engine, [r.id for r in rows]).items():
+        at = as_utc(latest)
+        if at is not None:
+            out[ticket_id] = at
     if tracker_engine is None:
         return out
     for row in rows:
@@ -147,7 +140,7 @@ def sync(
 ) -> dict[str, CaseState]:
     """Live state of ``rows`` for ``username``; moves cases with a new citizen message
     to "neue_nachricht" (audited as the system). Returns reference -> state."""
-    rows = [r for r in rows if r.status != "erledigt"]
+    rows = [r for r in rows if r.status != CLOSED]
     refs = [r.reference for r in rows]
     latest = citizen_activity(engine, tracker_engine, rows, anchors)
     touched = _latest_by_target(engine, [audit_log.c.action.in_(TOUCH_ACTIONS)], refs)
@@ -166,25 +159,7 @@ def sync(
         if move:
             moved.append(row)
         out[row.reference] = CaseState(at, at is not None and (seen is None or at > seen), move)
-    if moved:
-        now = utcnow()
-        with engine.begin() as conn:
-            for row in moved:
-                changed = conn.execute(
-                    sa.update(tickets)
-                    .where(tickets.c.id == row.id, tickets.c.status.in_(MOVES_TO_NEW_MESSAGE))
-                    .values(status="neue_nachricht")
-                ).rowcount
-                if changed:
-                    conn.execute(
-                        sa.insert(audit_log).values(
-                            at=now,
-                            actor=SYSTEM_ACTOR,
-                            action="new_message",
-                            target=row.reference,
-                            detail=f"status {row.status} -> neue_nachricht",
-                        )
-                    )
+    cases.move_to_new_message(engine, moved)
     return out
 
 

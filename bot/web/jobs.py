@@ -20,13 +20,12 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from typing import Any
 
-import sqlalchemy as sa
 from sanic import Sanic
 
 from bot import privacy
-from bot.cases.model import is_overdue, open_clause
+from bot.cases import store as cases
+from bot.cases.model import is_overdue
 from bot.handoff.tickets import REASON_LABELS
-from bot.store import ticket_messages, tickets
 from bot.timeutil import as_utc
 
 logger = logging.getLogger(__name__)
@@ -121,11 +120,7 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
     knowledge = app.ctx.knowledge()
     config = app.ctx.handoff_config()
 
-    def _open_rows() -> list[Any]:
-        with engine.connect() as conn:
-            return list(conn.execute(sa.select(tickets).where(open_clause())))
-
-    rows = await asyncio.to_thread(_open_rows)
+    rows = await asyncio.to_thread(cases.open_cases, engine)
     for row in rows:
         office = knowledge.offices.get(row.office or "")
         to = [office.email] if office and office.email else []
@@ -136,7 +131,7 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
             and row.notified_at is None
             and await _mail(smtp, to, *_mail_body(row, web_url, "new"))
         ):
-            await asyncio.to_thread(_set, engine, row.id, notified_at=now)
+            await asyncio.to_thread(cases.mark_notified, engine, row.id, now)
             counts["notified"] += 1
         unanswered = row.first_response_at is None
         overdue = is_overdue(row.status, row.due_at, row.first_response_at, now)
@@ -147,7 +142,7 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
             and row.overdue_notified_at is None
             and await _mail(smtp, to, *_mail_body(row, web_url, "overdue"))
         ):
-            await asyncio.to_thread(_set, engine, row.id, overdue_notified_at=now)
+            await asyncio.to_thread(cases.mark_overdue_notified, engine, row.id, now)
             counts["overdue"] += 1
         created = as_utc(row.created_at)
         wait = timedelta(hours=config.interim_after_hours)
@@ -157,8 +152,7 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
             except Exception:
                 logger.warning("interim message for %s not delivered", row.reference)
                 continue
-            await asyncio.to_thread(_set, engine, row.id, interim_sent_at=now)
-            await asyncio.to_thread(_log_interim, engine, row.id, now)
+            await asyncio.to_thread(cases.record_interim, engine, row.id, INTERIM_TEXT, now)
             counts["interim"] += 1
     return counts
 
@@ -170,25 +164,6 @@ async def _mail(smtp: SmtpSettings, to: list[str], subject: str, body: str) -> b
     except (OSError, smtplib.SMTPException) as exc:
         logger.warning("notification e-mail failed: %s", type(exc).__name__)
         return False
-
-
-def _set(engine: sa.engine.Engine, ticket_id: int, **values: Any) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(**values))
-
-
-def _log_interim(engine: sa.engine.Engine, ticket_id: int, now: datetime) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(ticket_messages).values(
-                ticket_id=ticket_id,
-                kind="interim",
-                author="System",
-                text=INTERIM_TEXT,
-                created_at=now,
-                delivered=True,
-            )
-        )
 
 
 def retention_due(last_run: datetime | None, now: datetime, hour: int) -> bool:

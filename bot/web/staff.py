@@ -20,18 +20,18 @@ from sanic.response import HTTPResponse, html, redirect
 from sanic.response import json as json_response
 
 from bot.cases import access
-from bot.cases.model import CLOSED, Status, is_open, is_overdue
+from bot.cases.model import Status, is_open, is_overdue
+from bot.cases.store import CaseClosed, Denied, Desk, NotFound
 from bot.channels.guard import secret_bytes as _b
 from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASON_LABELS, CLOSE_REASONS, REASON_LABELS, STATUSES
-from bot.store import audit_log, sessions, ticket_messages, tickets, users
+from bot.store import audit_log, sessions, users
 from bot.timeutil import as_utc, utcnow
 from bot.web import inbox_live
 from bot.web.auth import User, verify_user
 from bot.web.inbox_query import UNASSIGNED, InboxQuery, Labels
-from bot.web.inbox_query import run as run_inbox_query
 from bot.web.rasa_client import RasaError
 
 logger = logging.getLogger(__name__)
@@ -146,15 +146,20 @@ def with_ticket(handler: Handler) -> Handler:
 
     @wraps(handler)
     async def wrapper(request: Request, reference: str) -> HTTPResponse:
-        row = await asyncio.to_thread(_get_ticket, request.app.ctx.engine, reference)
-        if row is None:
+        try:
+            row = await asyncio.to_thread(desk(request).get, reference)
+        except NotFound:
             return render(
                 request, "staff_error.html", status=404, message="Vorgang nicht gefunden."
             )
-        user = request.ctx.user
-        if not access.may_reach(user, row.office, _known_offices(request)):
+        except Denied:
             return await deny(request, reference)
-        return await handler(request, reference, row)
+        try:
+            return await handler(request, reference, row)
+        except Denied:  # forwarded away meanwhile
+            return await deny(request, reference)
+        except CaseClosed:  # closed meanwhile (another tab, a colleague)
+            return _closed(request, reference)
 
     return wrapper
 
@@ -164,18 +169,28 @@ def open_ticket(handler: Handler) -> Handler:
 
     @wraps(handler)
     async def wrapper(request: Request, reference: str, row: Any) -> HTTPResponse:
-        if row.status == "erledigt":
-            return render(
-                request,
-                "staff_error.html",
-                status=409,
-                message="Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn "
-                "bitte zuerst wieder.",
-                reference=reference,
-            )
+        if not is_open(row.status):
+            return _closed(request, reference)
         return await handler(request, reference, row)
 
     return wrapper
+
+
+def _closed(request: Request, reference: str) -> HTTPResponse:
+    return render(
+        request,
+        "staff_error.html",
+        status=409,
+        message="Der Vorgang ist abgeschlossen. Um weiterzuarbeiten, öffnen Sie ihn "
+        "bitte zuerst wieder.",
+        reference=reference,
+    )
+
+
+def desk(request: Request) -> Desk:
+    """The logged-in user's cases (bot.cases.store.Desk): every case read and change of
+    the staff routes goes through it, so office and role scoping apply everywhere."""
+    return Desk(request.app.ctx.engine, request.ctx.user, _known_offices(request))
 
 
 def _known_offices(request: Request) -> set[str]:
@@ -362,11 +377,6 @@ def _labels(request: Request) -> Labels:
     return labels
 
 
-def _scope(request: Request) -> Any:
-    """Which tickets the user may see, as a WHERE clause (None: all); bot.cases.access."""
-    return access.scope(request.ctx.user, _known_offices(request))
-
-
 def _anchors(request: Request) -> dict[tuple[str, str], int]:
     anchors = getattr(request.app.ctx, "inbox_anchors", None)
     if anchors is None:
@@ -397,13 +407,8 @@ def _inbox_data(request: Request) -> dict[str, Any]:
     query = InboxQuery.from_args(request.args)
     labels = _labels(request)
     engine = request.app.ctx.engine
-    rows, total = run_inbox_query(
-        engine,
-        query,
-        username=user.username,
-        statuses=STATUSES,
-        urgent_reasons=labels.urgent_reasons,
-        scope=_scope(request),
+    rows, total = desk(request).inbox(
+        query, statuses=STATUSES, urgent_reasons=labels.urgent_reasons
     )
     states = inbox_live.sync(
         engine,
@@ -420,8 +425,8 @@ def _inbox_data(request: Request) -> dict[str, Any]:
         d = _ticket_view(r, now, offices, labels)
         state = states.get(d["reference"])
         if state is not None and state.moved:
-            d["status"] = "neue_nachricht"
-            d["status_label"] = STATUSES["neue_nachricht"]
+            d["status"] = Status.NEW_MESSAGE.value
+            d["status_label"] = STATUSES[Status.NEW_MESSAGE.value]
         d["unread"] = bool(state and state.unread)
         views.append(d)
     unread_total = sum(1 for v in views if v["unread"])
@@ -482,21 +487,6 @@ async def inbox_json(request: Request) -> HTTPResponse:
         },
         headers={"Cache-Control": "no-store"},
     )
-
-
-def _get_ticket(engine: sa.engine.Engine, reference: str) -> Any:
-    with engine.connect() as conn:
-        return conn.execute(sa.select(tickets).where(tickets.c.reference == reference)).first()
-
-
-def _messages(engine: sa.engine.Engine, ticket_id: int) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(ticket_messages)
-            .where(ticket_messages.c.ticket_id == ticket_id)
-            .order_by(ticket_messages.c.id)
-        )
-        return [dict(r._mapping) for r in rows]
 
 
 def _canned(request: Request, ticket: dict[str, Any]) -> list[dict[str, str]]:
@@ -561,7 +551,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
             for m in json.loads(ticket["transcript"] or "[]")
         ]
         live = False
-    messages = await asyncio.to_thread(_messages, engine, ticket["id"])
+    messages = await asyncio.to_thread(desk(request).messages, row)
     if live:  # the citizen's messages during the case are in the live conversation
         messages = [m for m in messages if m["kind"] != "citizen"]
     window = await asyncio.to_thread(  # WhatsApp's 24-hour window: text or template?
@@ -578,7 +568,7 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
     others = await asyncio.to_thread(
         inbox_live.viewers, engine, reference, request.ctx.user.username
     )
-    await asyncio.to_thread(audit, engine, request.ctx.user.username, "view", reference)
+    await asyncio.to_thread(desk(request).viewed, row)
     return render(
         request,
         "staff_ticket.html",
@@ -610,27 +600,6 @@ def _staff_names(
         return [r.username for r in rows if access.may_reach(r, office, known_offices)]
 
 
-def _update(engine: sa.engine.Engine, ticket_id: int, **values: Any) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(**values))
-
-
-def _add_message(
-    engine: sa.engine.Engine, ticket_id: int, kind: str, author: str, text: str, delivered: bool
-) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            sa.insert(ticket_messages).values(
-                ticket_id=ticket_id,
-                kind=kind,
-                author=author,
-                text=text,
-                created_at=utcnow(),
-                delivered=delivered,
-            )
-        )
-
-
 def _back(reference: str, ok: str = "", error: str = "") -> HTTPResponse:
     from urllib.parse import urlencode
 
@@ -644,7 +613,6 @@ def _back(reference: str, ok: str = "", error: str = "") -> HTTPResponse:
 @open_ticket
 async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Delivers a staff reply into the citizen's conversation."""
-    engine = request.app.ctx.engine
     text = str((request.form or {}).get("text") or "").strip()
     if not text:
         return _back(reference, error="Die Antwort ist leer.")
@@ -664,14 +632,7 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
     except (RasaError, OSError, asyncio.TimeoutError):
         logger.exception("staff reply not delivered")
         delivered = False
-    await asyncio.to_thread(_add_message, engine, row.id, "reply", user.username, text, delivered)
-    values: dict[str, Any] = {"status": Status.WAITING.value if is_open(row.status) else row.status}
-    if row.first_response_at is None and delivered:
-        values["first_response_at"] = _now(request)
-    if row.assignee is None:
-        values["assignee"] = user.username
-    await asyncio.to_thread(_update, engine, row.id, **values)
-    await asyncio.to_thread(audit, engine, user.username, "reply", reference)
+    await asyncio.to_thread(desk(request).reply, row, text, delivered, _now(request))
     if not delivered:
         return _back(
             reference,
@@ -687,14 +648,10 @@ async def reply(request: Request, reference: str, row: Any) -> HTTPResponse:
 @open_ticket
 async def note(request: Request, reference: str, row: Any) -> HTTPResponse:
     """An internal note (never shown to the citizen)."""
-    engine = request.app.ctx.engine
     text = str((request.form or {}).get("text") or "").strip()[:4000]
     if not text:
         return _back(reference, error="Notiz ist leer.")
-    await asyncio.to_thread(
-        _add_message, engine, row.id, "note", request.ctx.user.username, text, False
-    )
-    await asyncio.to_thread(audit, engine, request.ctx.user.username, "note", reference)
+    await asyncio.to_thread(desk(request).note, row, text)
     return _back(reference, ok="Notiz gespeichert.")
 
 
@@ -706,27 +663,23 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Assign, forward to another office, change status."""
     engine = request.app.ctx.engine
     form = request.form or {}
-    values: dict[str, Any] = {}
     known = _known_offices(request)
     office = str(form.get("office") or "")
-    if office and office != row.office and office in known:
-        values["office"] = office  # forwarding moves the case to that office
-    target_office = values.get("office", row.office)
+    if not (office and office != row.office and office in known):
+        office = ""
+    target_office = office or row.office
     names = await asyncio.to_thread(_staff_names, engine, target_office, known)
     assignee = str(form.get("assignee") or "")
-    if assignee and assignee in names:
-        values["assignee"] = assignee
-    elif "office" in values and row.assignee not in names:
-        values["assignee"] = None  # the new office picks it up
     status = str(form.get("status") or "")
-    if status in STATUSES and is_open(status):
-        values["status"] = status
-    if values:
-        await asyncio.to_thread(_update, engine, row.id, **values)
-        detail = ", ".join(f"{k}={v}" for k, v in values.items())
-        await asyncio.to_thread(
-            audit, engine, request.ctx.user.username, "update", reference, detail
+    await asyncio.to_thread(
+        lambda: desk(request).change(
+            row,
+            office=office or None,
+            assignee=assignee if assignee and assignee in names else None,
+            status=status if status in STATUSES and is_open(status) else None,
+            clear_assignee=row.assignee not in names,
         )
+    )
     if not access.may_reach(request.ctx.user, target_office, known):
         return redirect("/staff/")  # forwarded out of this person's reach
     return _back(reference, ok="Vorgang aktualisiert.")
@@ -738,23 +691,13 @@ async def update(request: Request, reference: str, row: Any) -> HTTPResponse:
 @open_ticket
 async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Gives the conversation back to the assistant."""
-    engine = request.app.ctx.engine
     try:
         await request.app.ctx.rasa.hand_back(row.sender_id, HANDBACK_TEXT)
     except (RasaError, OSError, asyncio.TimeoutError):
         return _back(
             reference, error="Der Assistent ist nicht erreichbar; bitte später erneut versuchen."
         )
-    await asyncio.to_thread(
-        _add_message,
-        engine,
-        row.id,
-        "system",
-        request.ctx.user.username,
-        "An den Assistenten zurückgegeben",
-        True,
-    )
-    await asyncio.to_thread(audit, engine, request.ctx.user.username, "handback", reference)
+    await asyncio.to_thread(desk(request).handed_back, row, "An den Assistenten zurückgegeben")
     return _back(reference, ok="Das Gespräch ist an den Assistenten zurückgegeben.")
 
 
@@ -764,14 +707,10 @@ async def handback(request: Request, reference: str, row: Any) -> HTTPResponse:
 @open_ticket
 async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Closes the ticket with a reason."""
-    engine = request.app.ctx.engine
     reason = str((request.form or {}).get("close_reason") or "")
     if reason not in CLOSE_REASONS:
         return _back(reference, error="Bitte einen Abschlussgrund wählen.")
-    await asyncio.to_thread(
-        _update, engine, row.id, status=CLOSED, closed_at=_now(request), close_reason=reason
-    )
-    await asyncio.to_thread(audit, engine, request.ctx.user.username, "close", reference, reason)
+    await asyncio.to_thread(desk(request).close, row, reason, _now(request))
     return _back(reference, ok="Vorgang abgeschlossen.")
 
 
@@ -780,22 +719,8 @@ async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
 @with_ticket
 async def reopen(request: Request, reference: str, row: Any) -> HTTPResponse:
     """Reopens a closed ticket ("in Bearbeitung", assigned to whoever reopens it)."""
-    engine = request.app.ctx.engine
-    if row.status != "erledigt":
+    if not await asyncio.to_thread(desk(request).reopen, row):
         return _back(reference, error="Der Vorgang ist nicht abgeschlossen.")
-    user = request.ctx.user
-    await asyncio.to_thread(
-        _update,
-        engine,
-        row.id,
-        status="in_bearbeitung",
-        closed_at=None,
-        close_reason=None,
-        assignee=user.username,
-    )
-    await asyncio.to_thread(
-        audit, engine, user.username, "reopen", reference, f"was {row.close_reason or ''}"
-    )
     return _back(reference, ok="Vorgang wieder geöffnet.")
 
 
@@ -805,17 +730,8 @@ async def reopen(request: Request, reference: str, row: Any) -> HTTPResponse:
 @open_ticket
 async def claim(request: Request, reference: str, row: Any) -> HTTPResponse:
     """The caseworker takes the case ("Übernehmen"); others then see who holds it."""
-    engine = request.app.ctx.engine
-    user = request.ctx.user
-    if row.assignee == user.username:
+    if not await asyncio.to_thread(desk(request).claim, row):
         return _back(reference, ok="Sie bearbeiten diesen Vorgang bereits.")
-    values: dict[str, Any] = {"assignee": user.username}
-    if row.status == "neu":
-        values["status"] = "in_bearbeitung"
-    await asyncio.to_thread(_update, engine, row.id, **values)
-    await asyncio.to_thread(
-        audit, engine, user.username, "claim", reference, f"from {row.assignee or '-'}"
-    )
     return _back(reference, ok="Sie bearbeiten diesen Vorgang jetzt.")
 
 

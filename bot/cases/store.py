@@ -1,0 +1,568 @@
+"""The one owner of the ``tickets`` and ``ticket_messages`` tables.
+
+Every query and every state change of a case is a named function here; the web routes,
+the background jobs, analytics, retention and erasure, the dialogue (creation) and the
+JSON API call them and write no SQL on those tables themselves (``tests/unit/
+test_case_store.py`` checks the sources).
+
+Two kinds of callers:
+
+- **The system** (dialogue, jobs, retention, analytics, API with its own token): the
+  module-level functions below. They act for the city, not for a person, and are not
+  scoped.
+- **A staff member** (the inbox): only through :class:`Desk`, made for one user. The desk
+  applies :mod:`bot.cases.access` itself: its queries carry the user's scope, and every
+  read or change of one case checks the case's *current* office inside the same
+  transaction (:class:`Denied`), so no route can reach a case it was not given. Each
+  change writes its audit entry in that transaction.
+
+State changes follow one rule (:func:`bot.cases.model.check_transition`): a closed case
+changes only by being reopened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot.cases import access
+from bot.cases.model import (
+    CLOSED,
+    MOVES_TO_NEW_MESSAGE,
+    Status,
+    check_transition,
+    is_open,
+    open_clause,
+    overdue_clause,
+)
+from bot.handoff.redact import redact
+from bot.store import audit_log, resume_tokens, ticket_messages, tickets
+from bot.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from bot.cases.inbox import InboxQuery
+    from bot.handoff.tickets import NewTicket
+
+BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
+SYSTEM_ACTOR = "system"
+
+
+class NotFound(LookupError):
+    """No case with that reference."""
+
+
+class Denied(PermissionError):
+    """The case (or office) is outside the user's reach (role, office)."""
+
+
+class CaseClosed(RuntimeError):
+    """The change needs an open case; reopen it first."""
+
+
+def _chunks(items: Iterable[Any], size: int = BATCH) -> Iterable[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _audit(conn: Connection, actor: str, action: str, target: str | None, detail: str = "") -> None:
+    """One audit row (append-only log), in the caller's transaction."""
+    conn.execute(
+        sa.insert(audit_log).values(
+            at=utcnow(), actor=actor, action=action, target=target, detail=redact(detail)[:500]
+        )
+    )
+
+
+def _add_message(
+    conn: Connection,
+    ticket_id: int,
+    kind: str,
+    author: str,
+    text: str,
+    delivered: bool,
+    at: datetime | None = None,
+) -> int:
+    result = conn.execute(
+        sa.insert(ticket_messages).values(
+            ticket_id=ticket_id,
+            kind=kind,
+            author=author,
+            text=text,
+            created_at=at or utcnow(),
+            delivered=delivered,
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+# --- creation (the dialogue, through bot.handoff.tickets.submit and the outbox) ----------
+
+
+def create(engine: Engine, t: NewTicket) -> tuple[str, bool]:
+    """Creates the case unless one with the same idempotency key exists.
+
+    Returns:
+        ``(reference, created)``; the existing case's reference when it was a repeat.
+    """
+    from bot.cases.resume import store_grant
+
+    values = {
+        "reference": t.reference,
+        "idem_key": t.idem_key,
+        "sender_id": t.sender_id,
+        "channel": t.channel,
+        "reason": t.reason,
+        "triggers": json.dumps(t.triggers),
+        "status": Status.NEW.value,
+        "office": t.office,
+        "summary": t.summary,
+        "transcript": json.dumps(t.transcript, ensure_ascii=False),
+        "redacted": t.redacted,
+        "created_at": t.created_at,
+        "due_at": t.due_at,
+    }
+    with engine.begin() as conn:
+        existing = conn.execute(
+            sa.select(tickets.c.reference).where(tickets.c.idem_key == t.idem_key)
+        ).scalar()
+        if existing:
+            return str(existing), False
+        with contextlib.suppress(sa.exc.IntegrityError):  # a concurrent insert won
+            result = conn.execute(sa.insert(tickets).values(**values))
+            if t.resume_token_hash and t.resume_expires_at is not None:
+                ticket_id = result.inserted_primary_key[0]
+                store_grant(conn, ticket_id, t.resume_token_hash, t.resume_expires_at, t.created_at)
+    with engine.connect() as conn:
+        ref = conn.execute(
+            sa.select(tickets.c.reference).where(tickets.c.idem_key == t.idem_key)
+        ).scalar_one()
+    return str(ref), ref == t.reference
+
+
+# --- system reads -------------------------------------------------------------------------
+
+
+def by_reference(engine: Engine, reference: str) -> Any:
+    """The case row of ``reference`` (None when there is none); unscoped: system use."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(tickets).where(tickets.c.reference == reference)).first()
+
+
+def messages(engine: Engine, ticket_id: int) -> list[dict[str, Any]]:
+    """Replies, notes, interim and system messages of a case, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(ticket_messages)
+            .where(ticket_messages.c.ticket_id == ticket_id)
+            .order_by(ticket_messages.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def open_cases(engine: Engine) -> list[Any]:
+    """Every open case (the background jobs)."""
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(tickets).where(open_clause())))
+
+
+API_FIELDS = (
+    "id",
+    "reference",
+    "sender_id",
+    "channel",
+    "reason",
+    "status",
+    "office",
+    "created_at",
+    "due_at",
+)
+
+
+def api_list(engine: Engine, sender_id: str | None = None) -> list[dict[str, Any]]:
+    """Cases for the JSON API (``GET /api/handoffs``), optionally of one conversation."""
+    query = sa.select(*[tickets.c[f] for f in API_FIELDS]).order_by(tickets.c.id)
+    if sender_id:
+        query = query.where(tickets.c.sender_id == sender_id)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def latest_citizen_messages(engine: Engine, ticket_ids: Collection[int]) -> dict[int, datetime]:
+    """Ticket id -> newest ``citizen`` message stored with the case (raw, as stored)."""
+    if not ticket_ids:
+        return {}
+    out: dict[int, datetime] = {}
+    with engine.connect() as conn:
+        for batch in _chunks(sorted(ticket_ids)):
+            for ticket_id, latest in conn.execute(
+                sa.select(ticket_messages.c.ticket_id, sa.func.max(ticket_messages.c.created_at))
+                .where(ticket_messages.c.kind == "citizen", ticket_messages.c.ticket_id.in_(batch))
+                .group_by(ticket_messages.c.ticket_id)
+            ):
+                out[int(ticket_id)] = latest
+    return out
+
+
+# --- system changes -----------------------------------------------------------------------
+
+
+def mark_notified(engine: Engine, ticket_id: int, now: datetime) -> None:
+    """The office's mailbox was told about the new case."""
+    with engine.begin() as conn:
+        conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(notified_at=now))
+
+
+def mark_overdue_notified(engine: Engine, ticket_id: int, now: datetime) -> None:
+    """The office's mailbox was told that the case is overdue."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(tickets).where(tickets.c.id == ticket_id).values(overdue_notified_at=now)
+        )
+
+
+def record_interim(engine: Engine, ticket_id: int, text: str, now: datetime) -> None:
+    """The citizen got the one interim message (stored as a delivered message)."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(tickets).where(tickets.c.id == ticket_id).values(interim_sent_at=now)
+        )
+        _add_message(conn, ticket_id, "interim", "System", text, True, now)
+
+
+def move_to_new_message(engine: Engine, rows: Iterable[Any]) -> list[str]:
+    """Cases with a citizen message newer than staff's last action move to "neue_nachricht"
+    (only from "wartet" / "in_bearbeitung"; audited as the system). Returns the references
+    that moved."""
+    moved: list[str] = []
+    rows = list(rows)
+    if not rows:
+        return moved
+    with engine.begin() as conn:
+        for row in rows:
+            changed = conn.execute(
+                sa.update(tickets)
+                .where(tickets.c.id == row.id, tickets.c.status.in_(MOVES_TO_NEW_MESSAGE))
+                .values(status=Status.NEW_MESSAGE.value)
+            ).rowcount
+            if changed:
+                _audit(
+                    conn,
+                    SYSTEM_ACTOR,
+                    "new_message",
+                    row.reference,
+                    f"status {row.status} -> {Status.NEW_MESSAGE.value}",
+                )
+                moved.append(row.reference)
+    return moved
+
+
+# --- analytics ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    """What analytics needs of the cases created in a period."""
+
+    by_reason: list[tuple[str, int]]
+    overdue_now: int
+    # (sender_id, status, created_at, due_at, first_response_at, interim_sent_at)
+    rows: list[tuple[Any, ...]]
+
+
+def figures(engine: Engine, start: datetime, end: datetime, now: datetime) -> CaseFigures:
+    """Cases created in ``[start, end)`` by reason, their timing, and overdue cases now."""
+    t = tickets.c
+    created_in_range = sa.and_(t.created_at >= start, t.created_at < end)
+    by_reason = (
+        sa.select(t.reason, sa.func.count())
+        .where(created_in_range)
+        .group_by(t.reason)
+        .order_by(sa.func.count().desc(), t.reason)
+    )
+    rows = sa.select(
+        t.sender_id, t.status, t.created_at, t.due_at, t.first_response_at, t.interim_sent_at
+    ).where(created_in_range)
+    overdue = sa.select(sa.func.count()).where(overdue_clause(now))
+    with engine.connect() as conn:
+        return CaseFigures(
+            by_reason=[(r, int(n)) for r, n in conn.execute(by_reason)],
+            overdue_now=int(conn.execute(overdue).scalar() or 0),
+            rows=[tuple(r) for r in conn.execute(rows)],
+        )
+
+
+# --- retention and erasure (bot.privacy) --------------------------------------------------
+
+
+def open_case_senders(engine: Engine) -> set[str]:
+    """Sender ids of every open case, including where a case came from (messenger)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(tickets.c.sender_id, tickets.c.origin_sender_id).where(open_clause())
+        )
+        return {s for row in rows for s in row if s}
+
+
+def closed_before(engine: Engine, cutoff: datetime) -> list[int]:
+    """Ids of cases closed before ``cutoff`` (without ``closed_at``: created before)."""
+    closed_at = sa.func.coalesce(tickets.c.closed_at, tickets.c.created_at)
+    query = sa.select(tickets.c.id).where(tickets.c.status == CLOSED, closed_at < cutoff)
+    with engine.connect() as conn:
+        return [row.id for row in conn.execute(query)]
+
+
+def delete_cases(conn: Connection, ids: list[int], delete: bool = True) -> tuple[int, int]:
+    """Deletes the cases ``ids`` with their messages and resume tokens (in ``conn``'s
+    transaction), or only counts them. Returns ``(cases, messages)``."""
+    n_tickets = n_messages = 0
+    for batch in _chunks(ids):
+        msgs = ticket_messages.c.ticket_id.in_(batch)
+        if delete:
+            n_messages += conn.execute(sa.delete(ticket_messages).where(msgs)).rowcount or 0
+            conn.execute(sa.delete(resume_tokens).where(resume_tokens.c.ticket_id.in_(batch)))
+            n_tickets += (
+                conn.execute(sa.delete(tickets).where(tickets.c.id.in_(batch))).rowcount or 0
+            )
+        else:
+            n_messages += conn.execute(sa.select(sa.func.count()).where(msgs)).scalar_one()
+            n_tickets += len(batch)
+    return n_tickets, n_messages
+
+
+def id_of_reference(conn: Connection, reference: str) -> int | None:
+    """The id of the case ``reference`` (None when there is none)."""
+    row = conn.execute(sa.select(tickets.c.id).where(tickets.c.reference == reference)).first()
+    return None if row is None else int(row.id)
+
+
+def related(conn: Connection, senders: Collection[str], ids: Collection[int]) -> list[Any]:
+    """Cases of ``senders`` (also as the messenger origin of a resumed case) or ``ids``:
+    rows of ``(id, reference, sender_id, origin_sender_id, status)``."""
+    senders = sorted(senders)
+    cond = [tickets.c.sender_id.in_(senders), tickets.c.origin_sender_id.in_(senders)]
+    if ids:
+        cond.append(tickets.c.id.in_(sorted(ids)))
+    query = sa.select(
+        tickets.c.id,
+        tickets.c.reference,
+        tickets.c.sender_id,
+        tickets.c.origin_sender_id,
+        tickets.c.status,
+    ).where(sa.or_(*cond))
+    return list(conn.execute(query))
+
+
+def count_messages(conn: Connection, ids: Collection[int]) -> int:
+    """How many messages the cases ``ids`` hold."""
+    total = 0
+    for batch in _chunks(sorted(ids)):
+        total += conn.execute(
+            sa.select(sa.func.count()).where(ticket_messages.c.ticket_id.in_(batch))
+        ).scalar_one()
+    return int(total)
+
+
+# --- the staff member's desk (scoped) -----------------------------------------------------
+
+
+class Desk:
+    """The cases one staff member may reach, and what they may do with them.
+
+    Every method checks :mod:`bot.cases.access` itself (role, office of the case as it is
+    stored now) and raises :class:`Denied`; changes to a closed case raise
+    :class:`CaseClosed`. Each change writes its audit entry in the same transaction.
+    """
+
+    def __init__(self, engine: Engine, user: Any, known_offices: Collection[str]) -> None:
+        self.engine = engine
+        self.user = user
+        self.known_offices = frozenset(known_offices)
+
+    # -- reading
+
+    def may_reach(self, office: str | None) -> bool:
+        """Whether the user may see and act on a case of ``office``."""
+        return access.may_reach(self.user, office, self.known_offices)
+
+    def scope(self) -> sa.ColumnElement[bool] | None:
+        """The user's cases as a WHERE clause (None: all)."""
+        return access.scope(self.user, self.known_offices)
+
+    def get(self, reference: str) -> Any:
+        """The case row; :class:`NotFound` or :class:`Denied`."""
+        row = by_reference(self.engine, reference)
+        if row is None:
+            raise NotFound(reference)
+        if not self.may_reach(row.office):
+            raise Denied(reference)
+        return row
+
+    def messages(self, row: Any) -> list[dict[str, Any]]:
+        """The case's messages (the case re-checked)."""
+        self.get(row.reference)
+        return messages(self.engine, row.id)
+
+    def inbox(
+        self,
+        query: InboxQuery,
+        *,
+        statuses: Mapping[str, str],
+        urgent_reasons: frozenset[str],
+        per_page: int | None = None,
+    ) -> tuple[list[Any], int]:
+        """One page of the inbox query within the user's scope, and the total."""
+        from bot.cases import inbox
+
+        if not access.sees_cases(self.user):
+            return [], 0
+        return inbox.run(
+            self.engine,
+            query,
+            username=self.user.username,
+            statuses=statuses,
+            urgent_reasons=urgent_reasons,
+            scope=self.scope(),
+            per_page=per_page or inbox.PER_PAGE,
+        )
+
+    def viewed(self, row: Any, detail: str = "") -> None:
+        """Records that the user opened the case (every view of a transcript is audited)."""
+        with self.engine.begin() as conn:
+            self._current(conn, row.id)
+            _audit(conn, self.user.username, "view", row.reference, detail)
+
+    # -- changing
+
+    def _current(self, conn: Connection, ticket_id: int, need_open: bool = False) -> Any:
+        row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).first()
+        if row is None:
+            raise NotFound(str(ticket_id))
+        if not self.may_reach(row.office):
+            raise Denied(row.reference)
+        if need_open and not is_open(row.status):
+            raise CaseClosed(row.reference)
+        return row
+
+    def _set(self, conn: Connection, ticket_id: int, **values: Any) -> None:
+        conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(**values))
+
+    def reply(self, row: Any, text: str, delivered: bool, now: datetime) -> int:
+        """Stores a staff reply; the case waits for the citizen, the first delivered reply
+        counts as the first response, an unassigned case goes to the replier.
+        Returns the message id."""
+        username = self.user.username
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id, need_open=True)
+            message_id = _add_message(conn, current.id, "reply", username, text, delivered)
+            values: dict[str, Any] = {"status": Status.WAITING.value}
+            check_transition(current.status, Status.WAITING.value)
+            if current.first_response_at is None and delivered:
+                values["first_response_at"] = now
+            if current.assignee is None:
+                values["assignee"] = username
+            self._set(conn, current.id, **values)
+            _audit(conn, username, "reply", current.reference)
+        return message_id
+
+    def note(self, row: Any, text: str) -> None:
+        """An internal note (never shown to the citizen)."""
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id, need_open=True)
+            _add_message(conn, current.id, "note", self.user.username, text, False)
+            _audit(conn, self.user.username, "note", current.reference)
+
+    def change(
+        self,
+        row: Any,
+        *,
+        office: str | None = None,
+        assignee: str | None = None,
+        status: str | None = None,
+        clear_assignee: bool = False,
+    ) -> dict[str, Any]:
+        """Forward to another office, assign, set an open status; returns what changed."""
+        values: dict[str, Any] = {}
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id, need_open=True)
+            if office and office != current.office and office in self.known_offices:
+                values["office"] = office  # forwarding moves the case to that office
+            if assignee:
+                values["assignee"] = assignee
+            elif clear_assignee and "office" in values:
+                values["assignee"] = None  # the new office picks it up
+            if status:
+                check_transition(current.status, status)
+                values["status"] = status
+            if values:
+                self._set(conn, current.id, **values)
+                detail = ", ".join(f"{k}={v}" for k, v in values.items())
+                _audit(conn, self.user.username, "update", current.reference, detail)
+        return values
+
+    def handed_back(self, row: Any, text: str) -> None:
+        """The conversation went back to the assistant (a system message in the case)."""
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id, need_open=True)
+            _add_message(conn, current.id, "system", self.user.username, text, True)
+            _audit(conn, self.user.username, "handback", current.reference)
+
+    def close(self, row: Any, reason: str, now: datetime) -> None:
+        """Closes the case with a reason."""
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id, need_open=True)
+            check_transition(current.status, CLOSED)
+            self._set(conn, current.id, status=CLOSED, closed_at=now, close_reason=reason)
+            _audit(conn, self.user.username, "close", current.reference, reason)
+
+    def reopen(self, row: Any) -> bool:
+        """Reopens a closed case ("in Bearbeitung", assigned to whoever reopens it).
+        False when the case is not closed."""
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id)
+            if is_open(current.status):
+                return False
+            check_transition(current.status, Status.IN_PROGRESS.value)
+            self._set(
+                conn,
+                current.id,
+                status=Status.IN_PROGRESS.value,
+                closed_at=None,
+                close_reason=None,
+                assignee=self.user.username,
+            )
+            _audit(
+                conn,
+                self.user.username,
+                "reopen",
+                current.reference,
+                f"was {current.close_reason or ''}",
+            )
+        return True
+
+    def claim(self, row: Any) -> bool:
+        """The user takes the case ("Übernehmen"); False when they already hold it."""
+        username = self.user.username
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id, need_open=True)
+            if current.assignee == username:
+                return False
+            values: dict[str, Any] = {"assignee": username}
+            if current.status == Status.NEW.value:
+                check_transition(current.status, Status.IN_PROGRESS.value)
+                values["status"] = Status.IN_PROGRESS.value
+            self._set(conn, current.id, **values)
+            _audit(conn, username, "claim", current.reference, f"from {current.assignee or '-'}")
+        return True
