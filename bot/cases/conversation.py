@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from bot.cases.model import CLOSED, open_clause
 from bot.cases.store import _add_message, _audit
-from bot.store import resume_tokens, tickets
+from bot.store import audit_log, resume_tokens, tickets
 
 CITIZEN = "citizen"  # ticket_messages.kind and audit actor of the citizen's own actions
 CLOSED_BY_CITIZEN = "buerger"  # tickets.close_reason when the citizen ended the case
@@ -55,17 +55,24 @@ def open_case(engine: Engine, sender_id: str) -> OpenCase | None:
     """The newest open case of this conversation.
 
     A messenger case that was switched to the website (it still holds an unused resume
-    token) is not a case of the messenger conversation: it continues on the website.
+    token) is not a case of the messenger conversation: it continues on the website. A
+    case staff gave back to the assistant ("An den Assistenten zurückgeben") is no longer
+    the conversation's case either, though it stays open in the inbox.
     """
     pending_switch = (
         sa.select(resume_tokens.c.ticket_id)
         .where(resume_tokens.c.ticket_id == tickets.c.id, resume_tokens.c.used_at.is_(None))
         .exists()
     )
+    handed_back = (
+        sa.select(audit_log.c.id)
+        .where(audit_log.c.action == "handback", audit_log.c.target == tickets.c.reference)
+        .exists()
+    )
     with engine.connect() as conn:
         row = conn.execute(
             sa.select(tickets)
-            .where(tickets.c.sender_id == sender_id, open_clause(), ~pending_switch)
+            .where(tickets.c.sender_id == sender_id, open_clause(), ~pending_switch, ~handed_back)
             .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
             .limit(1)
         ).first()

@@ -250,3 +250,12 @@ def test_a_wrong_setting_value_stops_the_load(tmp_path):
     )
     with pytest.raises(ValueError, match="answer_routine_questions"):
         HandoffConfig.load(bad)
+
+
+def test_a_case_given_back_to_the_assistant_is_no_longer_the_conversation_s(store):
+    engine, ref = store
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(audit_log).values(at=NOW, actor="clara", action="handback", target=ref)
+        )
+    assert conversation.open_case(engine, "web-1") is None  # also not at the next session
