@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import ROOT, Stack, launch
+from tests.e2e.test_browser import BOT, ask
 
 pytestmark = pytest.mark.stack
 
@@ -142,3 +143,24 @@ def test_routine_answers_off_by_the_setting_only_acknowledge(routine_off):
         "Wir antworten Ihnen hier."
     ]
     assert ("citizen", "Wann hat das Steueramt geöffnet?") in case_row(routine_off, ref)["messages"]
+
+
+@pytest.mark.browser
+def test_website_a_further_message_gets_a_receipt_and_the_typing_indicator_ends(stack, browser):
+    page = browser.new_context(locale="de-DE").new_page()
+    page.goto(f"{stack.web}/")
+    page.wait_for_selector("#chat-log li.msg.bot", timeout=30_000)
+    ask(page, "Ich möchte mit einem Menschen sprechen", "weitergeben")
+    created = ask(page, "Ja", "Vorgangsnummer")
+    match = re.search(r"MS-[A-Z0-9]{4}-[A-Z0-9]{4}", created)
+    assert match, created
+    ask(page, "Hallo, ist da jemand?", "angekommen")
+    answers = page.locator(BOT).count()
+
+    page.fill("#chat-input", "Hallo??")
+    page.keyboard.press("Enter")
+    receipt = page.wait_for_selector("#chat-log li.msg.receipt", timeout=30_000)
+    assert receipt is not None
+    assert f"Vorgang {match.group(0)}" in receipt.inner_text()
+    assert page.inner_text("#chat-status") == ""  # "Der Assistent schreibt …" ended at once
+    assert page.locator(BOT).count() == answers  # acknowledged once, no second text
