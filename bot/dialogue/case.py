@@ -172,6 +172,8 @@ def handle(
     if msg.text:
         stored = redact(msg.text) if case.redacted else msg.text
         conversation.add_citizen_message(engine, case, stored, now)
+        if case.redacted and stored != msg.text:
+            out.say("utter_case_no_personal_data_here")
     office_at = _office_at(knowledge, case)
 
     end = end_request(msg.text, rules)

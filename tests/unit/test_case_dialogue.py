@@ -196,9 +196,10 @@ def test_messages_of_a_redacted_case_are_stored_redacted(tmp_path, knowledge):
         engine_factory=lambda: engine, outbox=Outbox(tmp_path / "o"),
     )  # fmt: skip
     msg = case.CaseMessage("tg-1", "Meine IBAN ist DE89 3704 0044 0532 0130 00", "greet")
-    case.handle(knowledge, CONFIG, msg, [CREATED], NOW, lambda: engine)
+    result = case.handle(knowledge, CONFIG, msg, [CREATED], NOW, lambda: engine)
     [text] = citizen_rows(engine)
     assert "3704" not in text
+    assert responses(result) == ["utter_case_no_personal_data_here", "utter_case_message_received"]
 
 
 def test_a_case_closed_meanwhile_gives_the_conversation_back(store, knowledge):
