@@ -156,7 +156,8 @@ def test_inbox_and_case_page_fit_a_phone(stack, browser, caseworkers):
 def test_citizen_ends_the_case_and_the_open_inbox_shows_why(stack, browser, caseworkers):
     sender, ref = open_case(stack).split("|")
     staff = logged_in(browser, stack, caseworkers[0])
-    staff.goto(f"{stack.web}/staff/?status=alle")
+    # "alle" includes closed cases; the reference keeps the row on the first page
+    staff.goto(f"{stack.web}/staff/?status=alle&q={ref}")
     row = f"tr[data-reference='{ref}']"
     staff.wait_for_selector(row)
     assert "beendet" not in staff.inner_text(row)
