@@ -43,3 +43,28 @@ def test_predicts_on_a_real_tracker():
     assert _predict([*opened, question]) == CASE_ACTION
     assert _predict([*opened, question, ActionExecuted(CASE_ACTION)]) == "action_listen"
     assert _predict([ActionExecuted("action_listen"), question]) is None
+
+
+def test_trains_persists_and_loads(tmp_path):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = CasePolicy.get_default_config()
+    policy = CasePolicy.create(config, storage, Resource("case_policy"), context)
+    resource = policy.train([], DOMAIN)
+    loaded = CasePolicy.load(config, storage, resource, context)
+    tracker = DialogueStateTracker.from_events(
+        "s",
+        [
+            ActionExecuted("action_listen"),
+            SlotSet("handoff_stage", "paused"),
+            UserUttered("Hallo?", {"name": "greet"}),
+        ],
+        slots=DOMAIN.slots,
+    )
+    prediction = loaded.predict_action_probabilities(tracker, DOMAIN)
+    assert DOMAIN.action_names_or_texts[prediction.max_confidence_index] == CASE_ACTION
+    assert prediction.policy_priority == config["priority"]
