@@ -260,3 +260,37 @@ def test_a_case_given_back_to_the_assistant_is_no_longer_the_conversation_s(stor
             sa.insert(audit_log).values(at=NOW, actor="clara", action="handback", target=ref)
         )
     assert conversation.open_case(engine, "web-1") is None  # also not at the next session
+
+
+def _sdk_tracker(sender: str):
+    from rasa_sdk import Tracker
+
+    return Tracker(
+        sender_id=sender,
+        slots={},
+        latest_message={},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name=None,
+    )
+
+
+async def test_a_new_session_keeps_the_open_case(store, monkeypatch):
+    """The next morning (a new session, slots not carried over) the case is still open."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.session import ActionSessionStart
+    from bot import runtime
+
+    engine, _ = store
+    monkeypatch.setattr(runtime, "handoff_engine", lambda: engine)
+    action = ActionSessionStart()
+    events = await action.run(CollectingDispatcher(), _sdk_tracker("web-1"), {})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["handoff_stage"] == "paused"
+    assert events[-1] == {"event": "action", "name": "action_listen", "policy": None,
+                          "confidence": None, "timestamp": None}  # fmt: skip
+    other = await action.run(CollectingDispatcher(), _sdk_tracker("web-2"), {})
+    assert "handoff_stage" not in {e.get("name") for e in other}
