@@ -59,8 +59,13 @@ def next_action(
         # The case action ran in this turn (perhaps followed by a routine answer or a
         # new handoff): the turn ends here.
         return ACTION_LISTEN_NAME
-    if stage != OPEN_STAGE or latest_action != ACTION_LISTEN_NAME:
+    if stage != OPEN_STAGE:
         return None
+    if latest_action != ACTION_LISTEN_NAME:
+        # The turn that opened the case (action_handoff_create, action_resume_case, ...)
+        # or a guard's answer ends here; the rules would not match the changed stage and
+        # their fallback would say "nicht verstanden".
+        return ACTION_LISTEN_NAME
     if not intent or intent in passing:
         return None
     return CASE_ACTION

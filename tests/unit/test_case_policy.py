@@ -24,6 +24,9 @@ def test_decision_table():
     turn = [CASE_ACTION, "action_opening_hours"]
     assert next_action("paused", "action_opening_hours", "x", turn, PASSING) == "action_listen"
     assert next_action(None, CASE_ACTION, "x", [CASE_ACTION], PASSING) == "action_listen"
+    # the turn that opened the case ends with listening (not the rules' fallback)
+    opened = ["action_handoff_create"]
+    assert next_action("paused", opened[0], "affirm", opened, PASSING) == "action_listen"
 
 
 def _predict(events) -> str | None:
