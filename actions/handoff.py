@@ -1,4 +1,8 @@
-"""Actions: handoff to staff (why, consent or channel switch, ticket, pause)."""
+"""Actions: handoff to staff (why, consent or channel switch, ticket).
+
+An open case is the slot ``handoff_stage`` = ``paused``; the conversation is not paused
+in Rasa's sense (a paused Rasa conversation answers nothing): bot.case_policy sends
+every further message to ``action_case_message`` (actions/case.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, message_text
@@ -45,10 +49,6 @@ def _create(tracker: Tracker, req: HandoffRequest, switch: bool) -> Outcome:
     )
 
 
-def _paused(result: Outcome) -> list[EventType]:
-    return [ConversationPaused()] if result.slots.get("handoff_stage") == "paused" else []
-
-
 class ActionHandoff(Action):
     """A handoff reason was found: emergency numbers, why, and consent or switch."""
 
@@ -77,7 +77,7 @@ class ActionHandoff(Action):
             result = await asyncio.to_thread(
                 netiquette.threat, req, switch, lambda r, s: _create(tracker, r, s)
             )
-            return apply(result, dispatcher) + _paused(result)
+            return apply(result, dispatcher)
         if verdict == "insult" and req.reason == "complain":
             # "Ihr seid alle unfähige Idioten": nothing to pass on, a calm reminder.
             return apply(netiquette.reminder(slots), dispatcher)
@@ -91,7 +91,7 @@ class ActionHandoff(Action):
             lambda r, switch: _create(tracker, r, switch),
             runtime.city(),
         )
-        return apply(result, dispatcher) + _paused(result)
+        return apply(result, dispatcher)
 
 
 class ActionHandoffCreate(Action):
@@ -114,7 +114,7 @@ class ActionHandoffCreate(Action):
             key=slots.get("handoff_key") or "",
         )
         result = await asyncio.to_thread(_create, tracker, req, False)
-        return apply(result, dispatcher) + _paused(result)
+        return apply(result, dispatcher)
 
 
 class ActionHandoffDeclined(Action):
@@ -164,7 +164,7 @@ class ActionResumeCase(Action):
             _client_key(tracker),
             runtime.resume_failures(),
         )
-        return apply(result, dispatcher) + _paused(result)
+        return apply(result, dispatcher)
 
 
 def _client_key(tracker: Tracker) -> str:

@@ -146,6 +146,13 @@ def _language(kwargs: dict[str, Any]) -> str | None:
     language = meta.get("language") if isinstance(meta, dict) else None
     return language if isinstance(language, str) and language.isalpha() else None
 
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        """A ``custom`` response as ``{"custom": …}`` (Rasa's own emits the dict's keys as
+        ``emit()`` arguments): the receipt of a message during a case (utter_case_noted)."""
+        await self._send_message(recipient_id, {"custom": json_message})
+
 
 @dataclass
 class _Connection:

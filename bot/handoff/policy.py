@@ -25,6 +25,16 @@ class ChannelPolicy:
 
 
 @dataclass(frozen=True)
+class DuringCase:
+    """What the assistant does while a case is open (``during_case:`` in handoff.yml)."""
+
+    answer_routine_questions: bool = True
+    end_phrases: tuple[str, ...] = ()  # a message that is one of these ends the case
+    end_hints: tuple[str, ...] = ()  # a statement containing one of these: ask first
+    fillers: tuple[str, ...] = ()  # words around an end phrase that change nothing
+
+
+@dataclass(frozen=True)
 class HandoffConfig:
     """The city's handoff settings."""
 
@@ -41,6 +51,7 @@ class HandoffConfig:
     interim_after_hours: float = 8.0
     default_office: str = "buergerbuero_mitte"
     routing: tuple[tuple[frozenset[str], str], ...] = ()
+    during_case: DuringCase = DuringCase()
 
     @classmethod
     def load(
@@ -92,7 +103,20 @@ class HandoffConfig:
             routing=tuple(
                 (frozenset(r["triggers"]), str(r["office"])) for r in raw.get("routing") or []
             ),
+            during_case=_during_case(path, raw.get("during_case") or {}),
         )
+
+
+def _during_case(path: Path, raw: dict[str, Any]) -> DuringCase:
+    answer = raw.get("answer_routine_questions", True)
+    if not isinstance(answer, bool):
+        raise ValueError(f"{path}: during_case.answer_routine_questions must be true or false")
+    return DuringCase(
+        answer_routine_questions=answer,
+        end_phrases=tuple(str(p) for p in raw.get("end_phrases") or []),
+        end_hints=tuple(str(p) for p in raw.get("end_hints") or []),
+        fillers=tuple(str(p) for p in raw.get("fillers") or []),
+    )
 
 
 def _channels(raw: dict[str, Any]) -> dict[str, ChannelPolicy]:

@@ -45,6 +45,9 @@ CLOSE_REASONS = {
     "hassrede": "Hassrede",
     "weitergeleitet": "weitergeleitet",
 }
+# Every close reason with its label: those staff choose, and the citizen's own
+# ("Hat sich erledigt" in the chat, bot.cases.conversation), which staff cannot choose.
+CLOSE_REASON_LABELS = {**CLOSE_REASONS, "buerger": "von Bürger/in beendet"}
 
 
 @dataclass

@@ -25,7 +25,7 @@ from bot.cases.store import CaseClosed, Denied, NotFound
 from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
 from bot.handoff.redact import redact
-from bot.handoff.tickets import CLOSE_REASONS, REASON_LABELS, STATUSES
+from bot.handoff.tickets import CLOSE_REASON_LABELS, CLOSE_REASONS, REASON_LABELS, STATUSES
 from bot.store import audit_log, users
 from bot.timeutil import as_utc, utcnow
 from bot.web import inbox_live
@@ -223,7 +223,7 @@ def _ticket_view(
     if d["closed"] and d.get("close_reason") and d["close_reason"] != "erledigt":
         # one label: "erledigt – keine Rückmeldung", never "erledigt (erledigt)"
         reason = str(d["close_reason"])
-        d["status_label"] += " – " + CLOSE_REASONS.get(reason, reason)
+        d["status_label"] += " – " + CLOSE_REASON_LABELS.get(reason, reason)
     if labels is not None:
         d["channel_label"] = labels.channel(d["channel"])
         d["urgent"] = d["reason"] in labels.urgent_reasons
@@ -420,6 +420,8 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         ]
         live = False
     messages = await asyncio.to_thread(desk(request).messages, row)
+    if live:  # the citizen's messages during the case are in the live conversation
+        messages = [m for m in messages if m["kind"] != "citizen"]
     window = await asyncio.to_thread(  # WhatsApp's 24-hour window: text or template?
         staff_view,
         engine,

@@ -7,6 +7,7 @@ from ``make train``, SQLite stores in a temporary STATE_DIR and a fixed clock
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -148,6 +149,13 @@ def _wait_healthy(stack: Stack) -> None:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole stack, started once; stopped with SIGTERM at the end (and checked)."""
+    with launch(tmp_path_factory) as s:
+        yield s
+
+
+@contextlib.contextmanager
+def launch(tmp_path_factory: pytest.TempPathFactory, **extra_env: str) -> Iterator[Stack]:
+    """Starts a stack (``extra_env`` on top, e.g. ``KNOWLEDGE_DIR``) and stops it after."""
     if not MODEL.exists():
         pytest.skip("no trained model: run `make train` (make test does it)")
     state = tmp_path_factory.mktemp("state")
@@ -199,6 +207,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         SMTP_FROM="buergerservice@musterstadt.de",
         HANDOFF_INTERIM_AFTER_HOURS="0",  # the clock is frozen: interim at the next job round
     )
+    env.update(extra_env)
     for var in ("TRACKER_STORE_URL", "HANDOFF_DB_URL", "LOCK_STORE_URL", "CLOSURES_FEED_URL"):
         env.pop(var, None)
     started = time.monotonic()

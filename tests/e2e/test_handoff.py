@@ -110,8 +110,11 @@ def test_ticket_mail_and_one_interim_message(stack):
     assert interim_count() == 1
 
 
-def test_conversation_is_paused_while_staff_work_on_it(stack):
+def test_while_staff_work_on_it_a_message_goes_to_the_case_not_the_assistant(stack):
     s = sender("ho-pause")
     stack.say(s, "Ich möchte mit einem Menschen sprechen")
     stack.say(s, "ja")
-    assert stack.chat(s, "Hallo, ist da jemand?") == []  # no bot answer while paused
+    # acknowledged with the case (issue 16; no longer silent), not answered as a greeting
+    text = stack.say(s, "Hallo, ist da jemand?")
+    assert text.startswith("Ihre Nachricht ist beim Bürgerbüro Mitte angekommen")
+    assert "Guten Tag" not in text

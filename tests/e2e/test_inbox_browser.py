@@ -151,3 +151,26 @@ def test_inbox_and_case_page_fit_a_phone(stack, browser, caseworkers):
         )
         assert widths[0] <= widths[1], (path, widths)
     staff.screenshot(path=str(stack.state_dir.parent / "inbox-390.png"), full_page=True)
+
+
+def test_citizen_ends_the_case_and_the_open_inbox_shows_why(stack, browser, caseworkers):
+    sender, ref = open_case(stack).split("|")
+    staff = logged_in(browser, stack, caseworkers[0])
+    # "alle" includes closed cases; the reference keeps the row on the first page
+    staff.goto(f"{stack.web}/staff/?status=alle&q={ref}")
+    row = f"tr[data-reference='{ref}']"
+    staff.wait_for_selector(row)
+    assert "beendet" not in staff.inner_text(row)
+    navigations: list[str] = []
+    staff.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    assert "beendet" in stack.say(sender, "Hat sich erledigt, danke")
+
+    staff.wait_for_selector(f"{row}:has-text('von Bürger/in beendet')", timeout=LIVE_TIMEOUT_MS)
+    assert "erledigt – von Bürger/in beendet" in staff.inner_text(row)
+    assert navigations == []  # no reload
+    staff.click(f"text={ref}")
+    staff.wait_for_selector("#status-label")
+    assert staff.inner_text("#status-label") == "erledigt – von Bürger/in beendet"
+    assert "Hat sich erledigt, danke" in staff.inner_text(".transcript")
+    assert staff.locator("#reply-text").count() == 0  # closed: read-only

@@ -49,7 +49,8 @@ def handoff_texts(language: str | None = None) -> dict[str, str]:
             langs = [c.get("value") for c in variant.get("condition") or []]
             if (langs[0] if langs else None) != language:
                 continue
-            texts[f"{name}[{i}]"] = variant["text"].format(**FILL)
+            if "text" in variant:  # utter_case_noted is a custom receipt without words
+                texts[f"{name}[{i}]"] = variant["text"].format(**FILL)
     if language is not None:
         return texts
     for channel, policy in POLICY["channels"].items():

@@ -83,27 +83,38 @@ def domain_responses() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _words(variation: dict) -> str:
+    """The text of a variation, or its custom payload's strings (a receipt)."""
+    if "text" in variation:
+        return str(variation.get("text") or "")
+    return " ".join(str(v) for v in (variation.get("custom") or {}).values())
+
+
 def test_every_response_has_one_variation_per_language():
     langs = set(texts.languages()) - {"de"}
     problems = []
-    for name, variations in domain_responses().items():
-        default = [v for v in variations if not v.get("condition")]
-        by_lang = {
-            c["value"]: v
-            for v in variations
-            for c in v.get("condition") or []
-            if c.get("name") == "language"
-        }
-        if len(default) != 1:
-            problems.append(f"{name}: {len(default)} German (unconditioned) variations")
-        for lang in sorted(langs - set(by_lang)):
-            problems.append(f"{name}: no {lang} variation")
-        for lang, v in by_lang.items():
-            if fields(v.get("text")) != fields(default[0].get("text") if default else ""):
-                problems.append(f"{name}: {lang} uses other {{fields}} than German")
-            de_payloads = [b["payload"] for b in (default[0].get("buttons") or [])]
-            if [b["payload"] for b in v.get("buttons") or []] != de_payloads:
-                problems.append(f"{name}: {lang} buttons differ from German")
+    for name, all_variations in domain_responses().items():
+        # a response may have one set of variations per output channel (``channel:``)
+        for channel in sorted({str(v.get("channel") or "") for v in all_variations}):
+            variations = [v for v in all_variations if str(v.get("channel") or "") == channel]
+            label = f"{name}[{channel}]" if channel else name
+            default = [v for v in variations if not v.get("condition")]
+            by_lang = {
+                c["value"]: v
+                for v in variations
+                for c in v.get("condition") or []
+                if c.get("name") == "language"
+            }
+            if len(default) != 1:
+                problems.append(f"{label}: {len(default)} German (unconditioned) variations")
+            for lang in sorted(langs - set(by_lang)):
+                problems.append(f"{label}: no {lang} variation")
+            for lang, v in by_lang.items():
+                if fields(_words(v)) != fields(_words(default[0]) if default else ""):
+                    problems.append(f"{label}: {lang} uses other {{fields}} than German")
+                de_payloads = [b["payload"] for b in (default[0].get("buttons") or [])]
+                if [b["payload"] for b in v.get("buttons") or []] != de_payloads:
+                    problems.append(f"{label}: {lang} buttons differ from German")
     assert problems == []
 
 

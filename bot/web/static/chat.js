@@ -90,7 +90,7 @@
     if (msg.lang && msg.lang !== pageLang) { li.setAttribute("lang", msg.lang); }
     var who = document.createElement("span");
     who.className = "visually-hidden";
-    who.textContent = msg.from === "user" ? "Sie: " : (msg.from === "staff" ? "Mitarbeiter/in der Stadt: " : "Assistent: ");
+    who.textContent = msg.from === "user" ? "Sie: " : (msg.from === "staff" ? "Mitarbeiter/in der Stadt: " : (msg.from === "receipt" ? "Zustellung: " : "Assistent: "));
     li.appendChild(who);
     if (msg.text) { appendText(li, msg.text); }
     if (msg.buttons && msg.buttons.length) {
@@ -288,6 +288,11 @@
   socket.on("bot_uttered", function (data, ack) {
     if (waiting) { clearTimeout(waiting); waiting = null; }
     status.textContent = "";
+    if (data.custom && typeof data.custom.case_noted === "string") {
+      // a message during an open case that needs no answer: a receipt under it
+      add({ from: "receipt", text: data.custom.case_noted });
+      return;
+    }
     var quick = (data.quick_replies || []).map(function (q) { return { title: q.title, payload: q.payload }; });
     var buttons = (data.buttons || []).concat(quick);
     var meta = data.metadata || {};
