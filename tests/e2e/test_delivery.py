@@ -135,7 +135,7 @@ def test_a_website_reply_is_delivered_only_to_an_open_chat_and_resent_later(stac
 
 
 def test_a_telegram_chat_that_blocked_the_bot_gets_no_delivered_reply(stack, caseworker):
-    chat_id = 900777
+    chat_id = 900779  # a chat no other test uses (test_channels has 900777)
     update = tg_update("text_message", chat_id)
     update["message"]["text"] = "Ich möchte bitte mit einem Mitarbeiter sprechen"
     assert tg_post(stack, update) == 200
