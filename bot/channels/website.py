@@ -139,19 +139,19 @@ class WebsiteOutput(SocketIOOutput):
             message = {"text": part, "quick_replies": quick, "metadata": {"language": language}}
             await self._send_message(recipient_id, message)
 
-
-def _language(kwargs: dict[str, Any]) -> str | None:
-    """The ``metadata.language`` of a domain response, if it names one."""
-    meta = kwargs.get("metadata")
-    language = meta.get("language") if isinstance(meta, dict) else None
-    return language if isinstance(language, str) and language.isalpha() else None
-
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
         """A ``custom`` response as ``{"custom": …}`` (Rasa's own emits the dict's keys as
         ``emit()`` arguments): the receipt of a message during a case (utter_case_noted)."""
         await self._send_message(recipient_id, {"custom": json_message})
+
+
+def _language(kwargs: dict[str, Any]) -> str | None:
+    """The ``metadata.language`` of a domain response, if it names one."""
+    meta = kwargs.get("metadata")
+    language = meta.get("language") if isinstance(meta, dict) else None
+    return language if isinstance(language, str) and language.isalpha() else None
 
 
 @dataclass

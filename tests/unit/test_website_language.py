@@ -39,3 +39,13 @@ def test_german_responses_stay_as_they_were():
     asyncio.run(out.send_text_message("s1", "Guten Tag!"))
     asyncio.run(out.send_text_message("s1", "Antwort", staff=True))
     assert server.sent == [{"text": "Guten Tag!"}, {"text": "Antwort", "metadata": {"staff": True}}]
+
+
+def test_a_custom_response_reaches_the_widget_as_one_custom_message():
+    """The receipt during a case (utter_case_noted) is ``{"custom": …}``: Rasa's own
+    SocketIOOutput would pass the dict's keys to ``emit()`` and the widget sees nothing."""
+    server = FakeServer()
+    out = WebsiteOutput(server, "bot_uttered")
+    receipt = {"case_noted": "Angekommen beim Steueramt · Vorgang MS-7K4P-Q2XD"}
+    asyncio.run(out.send_custom_json("s1", receipt))
+    assert server.sent == [{"custom": receipt}]
