@@ -180,20 +180,9 @@ def heldout(model: Path = MODEL) -> dict[str, Any]:
 
 def read_citizen_set(directory: Path = CITIZEN_DIR) -> list[dict[str, Any]]:
     """The citizen messages: ``category``, ``text``, ``intent``, ``entities`` (may be empty)."""
-    out = []
-    for path in sorted(directory.glob("*.yml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        category = str(doc.get("category") or path.stem)
-        for item in doc.get("messages") or []:
-            out.append(
-                {
-                    "category": category,
-                    "text": str(item["text"]),
-                    "intent": str(item["intent"]),
-                    "entities": dict(item.get("entities") or {}),
-                }
-            )
-    return out
+    return [
+        item for path in sorted(directory.glob("*.yml")) for item in read_citizen_set_file(path)
+    ]
 
 
 def entity_errors(
@@ -372,6 +361,64 @@ def plot(m: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+DEV_DIR = REPO_ROOT / "tests" / "nlu" / "dev"
+
+
+def guess_sweep(model: Path = MODEL) -> str:
+    """The thresholds of the meaning-based service guesses over ``tests/nlu/dev/``.
+
+    For each pair of (similarity, lead over the second guess): how many of the dev
+    concerns would be answered and how many of those rightly, and how many questions about
+    services the data lacks would be answered at all. The dialogue's values are
+    :data:`bot.dialogue.resolve.GUESS_ACCEPT` and ``GUESS_MARGIN``.
+    """
+    from bot.dialogue.resolve import service_guesses
+    from bot.knowledge.base import load_knowledge
+
+    knowledge = load_knowledge(REPO_ROOT / "data" / "knowledge")
+    rows: dict[str, list[tuple[float, float, bool, bool]]] = {}
+    for name in ("concerns", "unknown"):
+        items = read_citizen_set_file(DEV_DIR / f"{name}.yml")
+        parsed = asyncio.run(parse_all(model, [i["text"] for i in items]))
+        rows[name] = []
+        for item, p in zip(items, parsed, strict=True):
+            guesses = service_guesses(knowledge, list(p.get("entities") or []))
+            want = item["entities"].get("service")
+            top, sim = guesses[0] if guesses else ("", 0.0)
+            lead = sim - (guesses[1][1] if len(guesses) > 1 else 0.0)
+            rows[name].append((sim, lead, top == want, want in [k for k, _ in guesses]))
+    pos, neg = rows["concerns"], rows["unknown"]
+    lines = [
+        f"Dev concerns: {len(pos)}, right service first {sum(r[2] for r in pos)}, among the "
+        f"guesses {sum(r[3] for r in pos)}; questions about services the data lacks: {len(neg)}",
+        "",
+        "| similarity ≥ | lead ≥ | concerns answered | of them right | lacking answered |",
+        "|---|---|---|---|---|",
+    ]
+    for accept in (0.85, 0.86, 0.87, 0.88, 0.89, 0.90):
+        for margin in (0.0, 0.01, 0.02, 0.03):
+            a = [r for r in pos if r[0] >= accept and r[1] >= margin]
+            n = [r for r in neg if r[0] >= accept and r[1] >= margin]
+            lines.append(
+                f"| {accept:.2f} | {margin:.2f} | {len(a)} | {sum(r[2] for r in a)} | {len(n)} |"
+            )
+    return "\n".join(lines)
+
+
+def read_citizen_set_file(path: Path) -> list[dict[str, Any]]:
+    """The messages of one file in the citizen set's format."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [
+        {
+            "category": str(doc.get("category") or path.stem),
+            "text": str(item["text"]),
+            "intent": str(item["intent"]),
+            "entities": dict(item.get("entities") or {}),
+        }
+        for item in doc.get("messages") or []
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Writes reports/nlu.md and reports/nlu_f1.png."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -379,7 +426,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cv", action="store_true", help="held-out and citizen sets only")
     parser.add_argument("--model", type=Path, default=MODEL, help="model to measure")
     parser.add_argument("--out", default="nlu.md", help="report file name in reports/")
+    parser.add_argument(
+        "--guess-sweep",
+        action="store_true",
+        help="only the service-guess thresholds (tests/nlu/dev/)",
+    )
     args = parser.parse_args(argv)
+    if args.guess_sweep:
+        print(guess_sweep(args.model))
+        return 0
     out = REPO_ROOT / "reports"
     out.mkdir(exist_ok=True)
     held = heldout(args.model)

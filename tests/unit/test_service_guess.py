@@ -1,0 +1,96 @@
+"""Concerns in the citizen's words: meaning-based service guesses (issue 13, items 3 and 4).
+
+The NLU adds ``service_guess`` entities (bot.nlu.sentence_embedding.ServiceGuesser); the
+dialogue answers the best one only when it is clearly ahead, names it back, and otherwise
+offers the guesses as choices. A word match always wins over a guess.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.dialogue.resolve import GUESS_ACCEPT, GUESS_MARGIN, resolve_service
+from bot.dialogue.responsibilities import answer as responsibility
+from bot.nlu.sentence_embedding import TermVectors, service_terms
+from tests.conftest import KNOWLEDGE_DIR
+
+
+def guess(key: str, similarity: float) -> dict[str, Any]:
+    return {"entity": "service_guess", "value": key, "confidence": similarity, "start": 0}
+
+
+def test_a_clear_guess_is_answered_and_named_back(knowledge):
+    entities = [guess("sperrmuell", GUESS_ACCEPT + 0.01), guess("muelltonne", GUESS_ACCEPT - 0.03)]
+    ref = resolve_service(knowledge, "Wohin mit meinem alten Sofa?", entities)
+    assert [m.key for m in ref.matches] == ["sperrmuell"]
+    assert ref.exact is False
+    out = responsibility(knowledge, "Wohin mit meinem alten Sofa?", entities, {})
+    names = [r.response for r in out.replies]
+    assert names[0] == "utter_did_you_mean"
+    assert out.replies[0].variables["name"].startswith("Sperrmüll anmelden")
+    assert "utter_responsibility" in names
+    assert out.slots["service"] == "sperrmuell"
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (GUESS_ACCEPT - 0.005, GUESS_ACCEPT - 0.05),  # not similar enough
+        (GUESS_ACCEPT + 0.02, GUESS_ACCEPT + 0.02 - GUESS_MARGIN / 2),  # not ahead enough
+    ],
+)
+def test_an_unclear_guess_is_only_offered(knowledge, first, second):
+    entities = [guess("fundsache", first), guess("personalausweis", second)]
+    ref = resolve_service(knowledge, "Mein Rucksack ist weg", entities)
+    assert ref.matches == []
+    assert [s.id for s in ref.choices][:2] == ["fundsache", "personalausweis"]
+    out = responsibility(knowledge, "Mein Rucksack ist weg", entities, {})
+    titles = [b["title"] for r in out.replies for b in r.buttons]
+    assert knowledge.services["fundsache"].name in titles
+    assert "service" not in out.slots or out.slots["service"] is None
+
+
+def test_a_word_match_wins_over_any_guess(knowledge):
+    entities = [guess("sperrmuell", 0.99)]
+    ref = resolve_service(knowledge, "Was kostet ein Reisepass?", entities)
+    assert ref.matches[0].key == "reisepass"
+    assert ref.exact is True
+
+
+def test_guesses_of_services_the_city_lacks_are_ignored(knowledge):
+    entities = [guess("angelschein", 0.99), guess("sperrmuell", 0.80)]
+    ref = resolve_service(knowledge, "Wo bekomme ich das?", entities)
+    assert ref.matches == []
+    assert [s.id for s in ref.choices][:1] == ["sperrmuell"]
+
+
+def test_the_focus_answers_a_follow_up_before_any_guess(knowledge):
+    entities = [guess("sperrmuell", 0.99)]
+    ref = resolve_service(knowledge, "Was kostet das?", entities, "reisepass", use_focus=True)
+    assert ref.from_focus and ref.matches[0].key == "reisepass"
+
+
+def test_term_vectors_rank_the_best_term_per_service_and_round_trip(tmp_path: Path):
+    vectors = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype=np.float32)
+    tv = TermVectors(["a", "a", "b"], vectors, "digest")
+    assert tv.ranked(np.array([0.6, 0.8], dtype=np.float32), 2) == [
+        ("a", pytest.approx(0.96)),
+        ("b", pytest.approx(0.8)),
+    ]
+    assert tv.ranked(np.zeros(2, dtype=np.float32), 2) == []  # an empty message
+    tv.save(tmp_path / "v.npz")
+    back = TermVectors.load(tmp_path / "v.npz")
+    assert back is not None and back.keys == tv.keys and back.digest == "digest"
+    assert TermVectors.load(tmp_path / "missing.npz") is None
+
+
+def test_service_terms_come_from_the_data_in_both_languages():
+    terms = service_terms(KNOWLEDGE_DIR)
+    sperr = [t for k, t in terms if k == "sperrmuell"]
+    assert "Sperrmüll anmelden" in sperr and "Sofa wegwerfen" in sperr  # name, phrase
+    assert "old sofa" in sperr  # English synonym of translations.en
+    assert len(sperr) == len(set(sperr))
