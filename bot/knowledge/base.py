@@ -6,6 +6,7 @@ trainer's typo is reported with the file and the entry instead of a crash mid-ch
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +17,15 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.knowledge.matching import Match, TermIndex, closest, rank, rank_questions, words
+from bot.knowledge.matching import (
+    Match,
+    TermIndex,
+    city_noise,
+    closest,
+    rank,
+    rank_questions,
+    words,
+)
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 # Per language other than German: a short gloss shown after the German name
@@ -346,17 +355,20 @@ class Knowledge:
             terms = self.office_terms() if kind == "offices" else self.service_terms()
             index = self._indexes[kind] = TermIndex(terms)
         if len(index.terms) < self.INDEX_FROM_TERMS:
-            return rank(text, index.terms, threshold=threshold, noise=self._noise())
-        return index.rank(text, threshold=threshold, noise=self._noise())
+            return rank(text, index.terms, threshold=threshold, noise=self.noise)
+        return index.rank(text, threshold=threshold, noise=self.noise)
 
     def find_faq(self, text: str) -> list[Match]:
         """FAQ entries whose questions come close to ``text``, best first."""
         if text in self.faq:
             return [Match(text, 100.0, text)]
-        return rank_questions(text, ((e.id, q) for e in self.faq.values() for q in e.questions))
+        questions = ((e.id, q) for e in self.faq.values() for q in e.questions)
+        return rank_questions(text, questions, noise=self.noise)
 
-    def _noise(self) -> frozenset[str]:
-        return frozenset({"stadt", *words(self.city)})
+    @property
+    def noise(self) -> frozenset[str]:
+        """Words never matched on their own: the city's name (:func:`city_noise`)."""
+        return city_noise(self.city)
 
     def special_for(self, office_id: str) -> list[SpecialEntry]:
         """Ad-hoc changes of one office."""
@@ -402,7 +414,15 @@ def load_knowledge(directory: Path) -> Knowledge:
     raw, errors = _load_raw(directory)
     if errors:
         raise KnowledgeError("invalid knowledge data:\n  " + "\n  ".join(errors))
-    return _build(*raw)
+    knowledge = _build(*raw)
+    from bot.city import CityError, load_city
+
+    # The profile names the city (matching ignores that name); validation keeps
+    # offices.yml's copy equal to it. An invalid profile is reported by
+    # validate_knowledge; offices.yml's name stays.
+    with contextlib.suppress(CityError):
+        knowledge.city = load_city(directory).name
+    return knowledge
 
 
 def _load_raw(directory: Path) -> tuple[tuple[Any, Any, Any, Any], list[str]]:
