@@ -159,6 +159,10 @@ def test_service_at_many_offices_by_district(city: tuple[Stack, Knowledge]) -> N
     count = 1 + len(service.also_at)
     assert count >= 40 and f"bieten {count} Standorte an" in text
     assert "In welchem Bezirk" in text and "Kastanienhof" in text
+    # with the appointment link (the first offering office's that has one)
+    offering = [knowledge.offices[i] for i in dict.fromkeys([service.office, *service.also_at])]
+    link = next(o.appointment_url for o in offering if o.appointment_url)
+    assert link in text
     text = stack.say("import-many", "Personalausweis beantragen in Kastanienhof")
     here = [
         o

@@ -232,7 +232,7 @@ def test_language_switch_button_by_keyboard(stack, browser):
 
     page.focus("#chat-input")
     now = tab_to(page, lambda f: f["id"] == "chat-language", key="Tab", limit=6)
-    assert now["text"] == "English"
+    assert now["text"] == "Chat in English"  # focused() reads the accessible name
     before = page.locator(BOT).count()
     page.keyboard.press("Enter")
     answer = wait_for_message(page, "in English", start=before)
