@@ -87,6 +87,19 @@ def mapping(language: str | None, key: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in node.items()}
 
 
+def from_data(language: str | None, german: str, translated: str | None) -> str:
+    """A text from data/knowledge/ (a fee, documents, a FAQ answer) for ``language``.
+
+    The data's own text in that language where it has one (``translations``); else the
+    German text with the catalogue's marker ``data.in_german`` ("… (in German)"), so that
+    an English answer says plainly what it gives in German. Nothing is translated here.
+    """
+    lang = normalise(language)
+    if lang == DEFAULT_LANGUAGE:
+        return german
+    return translated or text(lang, "data.in_german", text=german)
+
+
 def fmt_time(language: str | None, t: time) -> str:
     """A clock time in the language's convention: "08:30" (de), "8:30 am" (en)."""
     if t == time.max:  # an interval that runs until midnight

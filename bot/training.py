@@ -272,19 +272,26 @@ def service_examples(
         for k, example in enumerate(list(out[::STORY_EVERY])):
             add(f"{story[k % len(story)]} {example}")
     result = {"ask_responsibility": out}
-    result.update(smalltalk_examples(templates, taken))
+    result.update(smalltalk_examples(templates, taken, city=knowledge.city))
     return result
 
 
-def smalltalk_examples(templates: dict[str, Any], taken: set[str]) -> dict[str, list[str]]:
+def smalltalk_examples(
+    templates: dict[str, Any], taken: set[str], city: str = ""
+) -> dict[str, list[str]]:
     """Examples for the small intents: each template expanded with the slot lists.
 
     The expansions of an intent's templates are taken in turn (first of each template,
     then the second of each, ...), skipping any already in ``taken`` (plain text), up to
-    ``per_intent``. Deterministic.
+    ``per_intent``. Deterministic. ``{city}`` in a slot value becomes the name of the
+    city profile ("über {city}"), so that no city's name is written into the templates;
+    without a ``city`` such values are left out.
     """
     smalltalk = templates.get("smalltalk") or {}
-    slots: dict[str, list[str]] = smalltalk.get("slots") or {}
+    slots: dict[str, list[str]] = {
+        name: [v.replace("{city}", city) for v in values if city or "{city}" not in v]
+        for name, values in (smalltalk.get("slots") or {}).items()
+    }
     limit = int(smalltalk.get("per_intent", 0))
     out: dict[str, list[str]] = {}
     for intent, intent_templates in (smalltalk.get("intents") or {}).items():

@@ -89,6 +89,14 @@ def detail_of(text: str, entities: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def service_detail(service: Service, detail: str, lang: str) -> str:
+    """``fee``, ``documents`` or ``deadline`` of a service in the conversation's language:
+    the city's own text in it where the data has one, else the German with a marker
+    (:func:`bot.texts.from_data`). Only for a detail the service has in German."""
+    german = service.detail_in(detail, texts.DEFAULT_LANGUAGE) or ""
+    return texts.from_data(lang, german, service.detail_in(detail, lang))
+
+
 def _card_button(service: Service, lang: str = texts.DEFAULT_LANGUAGE) -> dict[str, str]:
     title = texts.text(lang, "service_card.all_details_button", service=service.name)
     return payload_button(title, "ask_responsibility", service=service.id)
@@ -141,13 +149,15 @@ def answer_detail(
 
     if detail == "fee":
         return (
-            say("utter_detail_fee", fee=service.fee)
+            say("utter_detail_fee", fee=service_detail(service, "fee", lang))
             if service.fee
             else say("utter_detail_fee_none")
         )
     if detail == "documents":
         if service.documents:
-            return say("utter_detail_documents", documents=", ".join(service.documents))
+            return say(
+                "utter_detail_documents", documents=service_detail(service, "documents", lang)
+            )
         return say("utter_detail_documents_none")
     if detail == "online":
         if service.online:
@@ -155,7 +165,7 @@ def answer_detail(
         return say("utter_detail_online_none")
     if detail == "deadline":
         if service.deadline:
-            return say("utter_detail_deadline", deadline=service.deadline)
+            return say("utter_detail_deadline", deadline=service_detail(service, "deadline", lang))
         return say("utter_detail_deadline_none")
     if detail == "duration":
         return say("utter_detail_duration_none")

@@ -23,7 +23,7 @@ MAX_CHOICES = 3
 def _reply(out: Outcome, entry: FaqEntry, lang: str) -> None:
     out.say(
         "utter_faq",
-        answer=entry.answer,
+        answer=texts.from_data(lang, entry.answer, entry.answer_in(lang)),
         source=entry.source,
         updated=texts.fmt_date(lang, entry.updated),
     )

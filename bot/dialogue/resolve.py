@@ -82,13 +82,9 @@ class ServiceRef:
     from_focus: bool = False
 
 
-def _noise(knowledge: Knowledge) -> frozenset[str]:
-    return frozenset({"stadt", *words(knowledge.city)})
-
-
 def is_exact(knowledge: Knowledge, term: str, query: str) -> bool:
     """True when ``term`` occurs in ``query`` word for word (no typo, no compound)."""
-    return term_score(term, query, _noise(knowledge)) >= 100.0
+    return term_score(term, query, knowledge.noise) >= 100.0
 
 
 def _family(knowledge: Knowledge, office: Office) -> list[Office]:
@@ -108,7 +104,7 @@ def _qualifier_office(knowledge: Knowledge, qualifier: str, family: list[Office]
 
 def _qualifier_after(knowledge: Knowledge, text: str, term: str) -> str | None:
     """The qualifier word right after ``term`` in ``text`` ("Bürgerbüro Süd" → "sued")."""
-    t_words = [w for w in words(term) if w not in _noise(knowledge)]
+    t_words = [w for w in words(term) if w not in knowledge.noise]
     m_words = list(words(text))
     if not t_words:
         return None
@@ -331,11 +327,12 @@ def closest_services(
     query = " ".join(str(e["value"]) for e in entities if e.get("entity") == "service") or text
     if not query.strip() or query.startswith("/"):
         return []
-    q_words = [w for w in words(query) if len(w) >= 4 and w not in STOPWORDS]
+    ignored = STOPWORDS | knowledge.noise
+    q_words = [w for w in words(query) if len(w) >= 4 and w not in ignored]
     scored: dict[str, float] = {}
     for key, term in knowledge.service_terms():
         for tw in words(term):
-            if len(tw) < 4 or tw in STOPWORDS:
+            if len(tw) < 4 or tw in ignored:
                 continue
             for qw in q_words:
                 score = float(fuzz.ratio(qw, tw))

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot import texts
 from bot.dialogue import Outcome, office_name, payload_button
-from bot.dialogue.details import answer_detail, answer_office_detail, detail_of
+from bot.dialogue.details import answer_detail, answer_office_detail, detail_of, service_detail
 from bot.dialogue.resolve import resolve_office, resolve_service, unknown_object
 from bot.knowledge.base import Knowledge, Office, Service
 from bot.knowledge.matching import Match, words
@@ -41,11 +41,11 @@ def details(
 
     lines = []
     if service.documents:
-        lines.append(line("documents", documents=", ".join(service.documents)))
+        lines.append(line("documents", documents=service_detail(service, "documents", lang)))
     if service.fee:
-        lines.append(line("fee", fee=service.fee))
+        lines.append(line("fee", fee=service_detail(service, "fee", lang)))
     if service.deadline:
-        lines.append(line("deadline", deadline=service.deadline))
+        lines.append(line("deadline", deadline=service_detail(service, "deadline", lang)))
     if service.online:
         lines.append(line("online", online=service.online))
     if office.appointment_required and office.appointment_url:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import string
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,10 @@ from bot.importers.hours import CONVERTED, EMPTY, TEXT, HoursResult
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "knowledge"
 # Project-wide, not city-specific: copied from the demo directory as a starting point.
 TEMPLATE_FILES = ("canned_replies.yml",)
+STATEMENT_TEMPLATE = DEMO_DIR / "templates" / "accessibility.yml"
+ENFORCEMENT_BODIES = DEMO_DIR / "templates" / "enforcement_bodies.yml"
+TO_COMPLETE = re.compile(r"\[(?:ZU ERGÄNZEN|TO BE COMPLETED)[^\]]*\]")
+"""The marker of a field the city must fill in before it publishes the statement."""
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _DISTRICT_AUTHORITY = re.compile(
@@ -128,6 +134,7 @@ class ImportReport:
     skipped_services: list[str] = field(default_factory=list)
     unknown_references: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    to_complete: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -143,6 +150,7 @@ class ImportReport:
             "services_skipped_without_office": self.skipped_services,
             "unknown_references": self.unknown_references,
             "warnings": self.warnings,
+            "to_complete": self.to_complete,
         }
 
     def summary(self) -> str:
@@ -152,6 +160,11 @@ class ImportReport:
             f"links; hours: {d['hours_converted']} converted, {d['hours_kept_as_text']} kept "
             f"as text, {d['hours_empty']} empty; {len(self.skipped_services)} services "
             f"without an office skipped, {len(self.unknown_references)} unknown references"
+            + (
+                f"; {len(self.to_complete)} fields of the accessibility statement to complete"
+                if self.to_complete
+                else ""
+            )
         )
 
 
@@ -378,8 +391,12 @@ def write_knowledge(
     profile: CityProfile,
     report: ImportReport,
     default_office: str | None = None,
+    today: date | None = None,
 ) -> list[str]:
-    """Writes the knowledge directory; returns the problems ``make validate`` would report."""
+    """Writes the knowledge directory; returns the problems ``make validate`` would report.
+
+    ``today`` dates the draft accessibility statement (default: the system date).
+    """
     from bot.knowledge.base import validate_knowledge
 
     derive_profile_contacts(profile, offices)
@@ -402,6 +419,7 @@ def write_knowledge(
         if (DEMO_DIR / name).exists() and not (out / name).exists():
             shutil.copyfile(DEMO_DIR / name, out / name)
     _write_handoff(out, offices_doc, default_office)
+    _write_statement(out, profile, report, today or date.today())
     problems = validate_knowledge(out)
     report.warnings.extend(problems)
     (out / "import-report.json").write_text(
@@ -425,3 +443,49 @@ def _write_handoff(out: Path, offices_doc: dict[str, Any], default_office: str |
         "# Handoff policy (copied from the demo city by the import; edit for your city).\n",
         demo,
     )
+
+
+def _yaml_text(value: str) -> str:
+    """``value`` for the inside of a double-quoted YAML string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def statement_fields(profile: CityProfile, today: date) -> dict[str, str]:
+    """What the draft statement takes from the city profile; unknown fields are marked.
+
+    The enforcement body comes from ``templates/enforcement_bodies.yml`` by the state;
+    nothing is invented: a value the import cannot know is a "[ZU ERGÄNZEN: …]" marker.
+    """
+    bodies = yaml.safe_load(ENFORCEMENT_BODIES.read_text(encoding="utf-8")) or {}
+    body = bodies.get(profile.state.upper()) or {}
+    contact = profile.contact
+    office = contact.get("office", "")
+    return {
+        "city": profile.name,
+        "prepared": today.isoformat(),
+        "contact_name": f"Stadt {profile.name}, {office}"
+        if office
+        else "[ZU ERGÄNZEN: Ansprechstelle für Barrieren]",
+        "contact_email": contact.get("email") or "[ZU ERGÄNZEN: E-Mail-Adresse]",
+        "contact_phone": contact.get("phone", ""),
+        "contact_address": contact.get("address", ""),
+        "enforcement_name": body.get("name")
+        or f"[ZU ERGÄNZEN: Durchsetzungs- oder Schlichtungsstelle des Landes {profile.state}]",
+        "enforcement_url": body.get("url", ""),
+    }
+
+
+def _write_statement(out: Path, profile: CityProfile, report: ImportReport, today: date) -> None:
+    """accessibility.yml: the draft statement (never overwrites the city's own)."""
+    path = out / "accessibility.yml"
+    if not path.exists():
+        fields = {k: _yaml_text(v) for k, v in statement_fields(profile, today).items()}
+        template = string.Template(STATEMENT_TEMPLATE.read_text(encoding="utf-8"))
+        path.write_text(template.substitute(fields), encoding="utf-8")
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    marked = sorted(
+        {m.group(0) for m in TO_COMPLETE.finditer(json.dumps(doc, default=str, ensure_ascii=False))}
+    )
+    if doc.get("conformance") == "unchecked":
+        marked.insert(0, "conformance: unchecked")
+    report.to_complete.extend(f"accessibility.yml: {m}" for m in marked)

@@ -6,6 +6,7 @@ trainer's typo is reported with the file and the entry instead of a crash mid-ch
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,26 +17,52 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.knowledge.matching import Match, TermIndex, closest, rank, rank_questions, words
+from bot.knowledge.matching import (
+    Match,
+    TermIndex,
+    city_noise,
+    closest,
+    rank,
+    rank_questions,
+    words,
+)
+from bot.texts import DEFAULT_LANGUAGE
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 # Per language other than German: a short gloss shown after the German name
 # ("Bürgerbüro Mitte (Citizens' Office)") and the words citizens use in that language
 # (matched like aliases/synonyms/phrases). Example: translations: {en: {gloss: ..., aliases: [...]}}
-_TRANSLATIONS = {
-    "type": "object",
-    "propertyNames": {"pattern": "^[a-z]{2}$"},
-    "additionalProperties": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "gloss": {"type": "string", "minLength": 2},
-            "aliases": _STR_LIST,
-            "synonyms": _STR_LIST,
-            "phrases": _STR_LIST,
-        },
-    },
+_BASE_TRANSLATION = {
+    "gloss": {"type": "string", "minLength": 2},
+    "aliases": _STR_LIST,
+    "synonyms": _STR_LIST,
+    "phrases": _STR_LIST,
 }
+
+
+def _translations(**details: Any) -> dict[str, Any]:
+    """The ``translations`` schema, with the details an entry may carry per language."""
+    return {
+        "type": "object",
+        "propertyNames": {"pattern": "^[a-z]{2}$"},
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {**_BASE_TRANSLATION, **details},
+        },
+    }
+
+
+_TRANSLATIONS = _translations()
+# A service's fee, documents and deadline, and a FAQ answer, in that language. Where an
+# entry has none, an answer in that language gives the German text with the catalogue's
+# marker (data.in_german): a translation is the city's, never invented by code.
+_SERVICE_TRANSLATIONS = _translations(
+    fee={"type": "string", "minLength": 1},
+    documents=_STR_LIST,
+    deadline={"type": "string", "minLength": 1},
+)
+_FAQ_TRANSLATIONS = _translations(answer={"type": "string", "minLength": 10, "maxLength": 1200})
 
 OFFICES_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -124,7 +151,7 @@ SERVICES_SCHEMA: dict[str, Any] = {
                     "synonyms": _STR_LIST,
                     "phrases": _STR_LIST,
                     "source_id": {"type": "string"},
-                    "translations": _TRANSLATIONS,
+                    "translations": _SERVICE_TRANSLATIONS,
                 },
             },
         }
@@ -173,6 +200,7 @@ FAQ_SCHEMA: dict[str, Any] = {
                     "source": {"type": "string", "minLength": 3},
                     "updated": {"type": "string", "format": "date"},
                     "office": {"type": "string"},
+                    "translations": _FAQ_TRANSLATIONS,
                 },
             },
         }
@@ -251,6 +279,18 @@ class Service:
         """The short explanation of the name in ``language`` ("ID card"), if any."""
         return (self.translations.get(language) or {}).get("gloss")
 
+    def detail_in(self, detail: str, language: str) -> str | None:
+        """``fee``, ``documents`` (joined) or ``deadline`` as the data gives them in
+        ``language`` (German: the entry's own fields), or None where it has no such text.
+        """
+        if language == DEFAULT_LANGUAGE:
+            value: Any = getattr(self, detail)
+        else:
+            value = (self.translations.get(language) or {}).get(detail)
+        if isinstance(value, list | tuple):
+            return ", ".join(value) or None
+        return value or None
+
 
 @dataclass(frozen=True)
 class SpecialEntry:
@@ -273,6 +313,15 @@ class FaqEntry:
     source: str
     updated: date
     office: str | None = None
+    # language → {"answer": str}: the answer in that language, where the city wrote one
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+
+    def answer_in(self, language: str) -> str | None:
+        """The answer in ``language`` (German: :attr:`answer`), or None without one."""
+        if language == DEFAULT_LANGUAGE:
+            return self.answer
+        text = (self.translations.get(language) or {}).get("answer")
+        return " ".join(str(text).split()) if text else None
 
 
 @dataclass
@@ -346,17 +395,20 @@ class Knowledge:
             terms = self.office_terms() if kind == "offices" else self.service_terms()
             index = self._indexes[kind] = TermIndex(terms)
         if len(index.terms) < self.INDEX_FROM_TERMS:
-            return rank(text, index.terms, threshold=threshold, noise=self._noise())
-        return index.rank(text, threshold=threshold, noise=self._noise())
+            return rank(text, index.terms, threshold=threshold, noise=self.noise)
+        return index.rank(text, threshold=threshold, noise=self.noise)
 
     def find_faq(self, text: str) -> list[Match]:
         """FAQ entries whose questions come close to ``text``, best first."""
         if text in self.faq:
             return [Match(text, 100.0, text)]
-        return rank_questions(text, ((e.id, q) for e in self.faq.values() for q in e.questions))
+        questions = ((e.id, q) for e in self.faq.values() for q in e.questions)
+        return rank_questions(text, questions, noise=self.noise)
 
-    def _noise(self) -> frozenset[str]:
-        return frozenset({"stadt", *words(self.city)})
+    @property
+    def noise(self) -> frozenset[str]:
+        """Words never matched on their own: the city's name (:func:`city_noise`)."""
+        return city_noise(self.city)
 
     def special_for(self, office_id: str) -> list[SpecialEntry]:
         """Ad-hoc changes of one office."""
@@ -402,7 +454,15 @@ def load_knowledge(directory: Path) -> Knowledge:
     raw, errors = _load_raw(directory)
     if errors:
         raise KnowledgeError("invalid knowledge data:\n  " + "\n  ".join(errors))
-    return _build(*raw)
+    knowledge = _build(*raw)
+    from bot.city import CityError, load_city
+
+    # The profile names the city (matching ignores that name); validation keeps
+    # offices.yml's copy equal to it. An invalid profile is reported by
+    # validate_knowledge; offices.yml's name stays.
+    with contextlib.suppress(CityError):
+        knowledge.city = load_city(directory).name
+    return knowledge
 
 
 def _load_raw(directory: Path) -> tuple[tuple[Any, Any, Any, Any], list[str]]:
@@ -555,6 +615,7 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             source=e["source"],
             updated=date.fromisoformat(str(e["updated"])),
             office=e.get("office"),
+            translations=dict(e.get("translations") or {}),
         )
         for e in faq_raw.get("faq") or []
     }

@@ -82,10 +82,10 @@ STOPWORDS = frozenset(
         "geoeffnet",
         "zustaendig",
         "stadt",
-        "musterstadt",
         "amt",
     ]
 )
+"""Not the city's name: that comes from the city profile, see :func:`city_noise`."""
 
 
 def fold(text: str) -> str:
@@ -97,6 +97,14 @@ def fold(text: str) -> str:
 def words(text: str) -> tuple[str, ...]:
     """The folded words of ``text`` (letters and digits only)."""
     return tuple(_WORD.findall(fold(text)))
+
+
+@lru_cache(maxsize=16)
+def city_noise(city: str) -> frozenset[str]:
+    """The words of the city's name (from ``city.yml``) plus "stadt": a question names
+    the city ("Finanzamt Musterstadt", "Wie barrierefrei ist Beispielstadt?") without
+    that identifying an office, service or FAQ entry. Passed as ``noise`` below."""
+    return frozenset({"stadt", *words(city)})
 
 
 @dataclass(frozen=True)
@@ -124,14 +132,14 @@ def term_score(term: str, message: str, noise: frozenset[str] = frozenset()) -> 
     n = len(all_words)
     target = " ".join(all_words)
     best = 0.0
-    content = [w for w in m_words if w not in STOPWORDS]
+    content = [w for w in m_words if w not in STOPWORDS and w not in noise]
     for seq in (m_words, content):
         for size in (n, n + 1):
             for i in range(max(1, len(seq) - size + 1)):
                 window = " ".join(seq[i : i + size])
                 best = max(best, fuzz.ratio(target, window))
     if len(t_words) < 2:
-        # "neu in Musterstadt": one content word only; the whole phrase must match.
+        # "neu in der Stadt": one content word only; the whole phrase must match.
         return best
     # All content words of the term present (any order, compounds allowed) is as good.
     per_word = [_word_score(w, m_words) for w in t_words]
@@ -177,19 +185,19 @@ def rank(
         score = term_score(term, message, noise)
         if score < threshold:
             continue
-        score += specificity(term)
+        score += specificity(term, noise)
         if key not in best or score > best[key].score:
             best[key] = Match(key, score, term)
     return sorted(best.values(), key=lambda m: -m.score)
 
 
-def specificity(term: str) -> float:
+def specificity(term: str, noise: frozenset[str] = frozenset()) -> float:
     """A bonus for longer, multi-word terms: "Gewerbe abmelden" beats "abmelden".
 
     Added to the match score of a term that matched, so that the most specific of
-    several matching terms wins (at most +12).
+    several matching terms wins (at most +12). The city's name (``noise``) adds nothing.
     """
-    content = [w for w in words(term) if w not in STOPWORDS]
+    content = [w for w in words(term) if w not in STOPWORDS and w not in noise]
     letters = sum(len(w) for w in content)
     return min(letters / 3, 8.0) + 2.0 * min(max(len(content) - 1, 0), 2)
 
@@ -205,17 +213,17 @@ def closest(query: str, terms: Iterable[tuple[str, str]], limit: int = 3) -> lis
     return sorted(scored.values(), key=lambda m: -m.score)[:limit]
 
 
-def question_score(question: str, message: str) -> float:
+def question_score(question: str, message: str, noise: frozenset[str] = frozenset()) -> float:
     """How close ``message`` comes to a whole ``question`` (0-100), word order ignored.
 
     The harmonic mean of two coverages over content words (stopwords dropped): how much
     of the question the message covers, and how much of the message the question covers,
     each word scored like :func:`term_score` (compounds and typos count). A message that
     shares one word with a long question scores low; a paraphrase with the same key
-    words scores high.
+    words scores high. The city's name (``noise``) counts on neither side.
     """
-    q_words = [w for w in words(question) if w not in STOPWORDS]
-    m_words = [w for w in words(message) if w not in STOPWORDS]
+    q_words = [w for w in words(question) if w not in STOPWORDS and w not in noise]
+    m_words = [w for w in words(message) if w not in STOPWORDS and w not in noise]
     if not q_words or not m_words:
         return 0.0
     recall = sum(_either_way(w, m_words) for w in q_words) / len(q_words)
@@ -231,12 +239,16 @@ def _either_way(word: str, others: Sequence[str]) -> float:
 
 
 def rank_questions(
-    message: str, questions: Iterable[tuple[str, str]], *, threshold: float = 45.0
+    message: str,
+    questions: Iterable[tuple[str, str]],
+    *,
+    threshold: float = 45.0,
+    noise: frozenset[str] = frozenset(),
 ) -> list[Match]:
     """Ranks keys by their best-matching question (FAQ entries), best first."""
     best: dict[str, Match] = {}
     for key, question in questions:
-        score = question_score(question, message)
+        score = question_score(question, message, noise)
         if score >= threshold and (key not in best or score > best[key].score):
             best[key] = Match(key, score, question)
     return sorted(best.values(), key=lambda m: -m.score)

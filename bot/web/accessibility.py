@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
-CONFORMANCE = ("full", "partial", "none")
-METHODS = ("self_assessment", "external_audit")
+# "unchecked" and method "none": the draft an import writes (the city has not checked yet).
+CONFORMANCE = ("full", "partial", "none", "unchecked")
+METHODS = ("self_assessment", "external_audit", "none")
 TEXT_KEYS = (
     "title",
     "intro",

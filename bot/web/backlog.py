@@ -61,12 +61,16 @@ class Group:
     key: str = ""
 
 
-def group_questions(rows: list[Any], threshold: int = SIMILAR) -> list[Group]:
-    """Greedy grouping by token-set similarity of the folded content words, largest first."""
+def group_questions(
+    rows: list[Any], threshold: int = SIMILAR, noise: frozenset[str] = frozenset()
+) -> list[Group]:
+    """Greedy grouping by token-set similarity of the folded content words, largest first.
+
+    ``noise``: the city's name (``Knowledge.noise``), no topic of its own."""
     groups: list[Group] = []
     for row in rows:
         text = PLACEHOLDER.sub(" ", row.text)  # "[IBAN entfernt]" says nothing about the topic
-        key = " ".join(w for w in words(text) if w not in STOPWORDS)
+        key = " ".join(w for w in words(text) if w not in STOPWORDS and w not in noise)
         for g in groups:
             if fuzz.token_set_ratio(key, g.key) >= threshold:
                 g.ids.append(row.id)
@@ -117,7 +121,7 @@ async def page(request: Request) -> HTTPResponse:
     return render(
         request,
         "staff_backlog.html",
-        groups=group_questions(rows),
+        groups=group_questions(rows, noise=knowledge.noise),
         kinds=KIND_LABELS,
         services=sorted(knowledge.services.values(), key=lambda s: s.name),
         intents=trainable_intents(_nlu_dir(request)),

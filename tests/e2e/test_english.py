@@ -38,8 +38,24 @@ def test_english_responsibility_and_fee(stack):
     text = stack.say(sender, "Where do I register my address after I moved here?")
     assert "Responsible for „Wohnsitz anmelden (register your address)“" in text
     assert "Bürgerbüro Mitte (Citizens' Office)" in text and "Please bring:" in text
+    # the data has English documents, fee and deadline for this service: no German left
+    assert "Please bring: ID card or passport, landlord's confirmation" in text
+    assert "Fee: free of charge" in text and "gebührenfrei" not in text
+    # the passport's fee exists in German only: given as it is, and said so
     fee = stack.say(sender, "How much does a passport cost in the city?")
-    assert "70,00 EUR" in fee and "costs" in fee
+    assert "70,00 EUR (unter 24 Jahren 37,50 EUR) (in German)" in fee and "costs" in fee
+
+
+def test_english_faq_answer_from_the_data_or_marked_german(stack):
+    sender = new_sender("en-faq")
+    assert "in English from now on" in stack.say(sender, "English please")
+    text = stack.say(sender, '/ask_faq{"faq":"bezahlen_im_amt"}')
+    assert text.startswith("In all citizens' offices and other offices you can pay")
+    assert "(Source: https://www.musterstadt.de/bezahlen, as of 15 September 2026)" in text
+    assert "(in German)" not in text
+    text = stack.say(sender, '/ask_faq{"faq":"parken_rathaus"}')
+    assert text.startswith("Am nächsten parken Sie im Parkhaus Marktstraße")
+    assert "(in German)\n(Source:" in text
 
 
 def test_english_road_closure_names_the_street_and_the_data_time(stack):

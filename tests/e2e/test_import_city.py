@@ -159,6 +159,10 @@ def test_service_at_many_offices_by_district(city: tuple[Stack, Knowledge]) -> N
     count = 1 + len(service.also_at)
     assert count >= 40 and f"bieten {count} Standorte an" in text
     assert "In welchem Bezirk" in text and "Kastanienhof" in text
+    # with the appointment link (the first offering office's that has one)
+    offering = [knowledge.offices[i] for i in dict.fromkeys([service.office, *service.also_at])]
+    link = next(o.appointment_url for o in offering if o.appointment_url)
+    assert link in text
     text = stack.say("import-many", "Personalausweis beantragen in Kastanienhof")
     here = [
         o
@@ -237,3 +241,33 @@ def test_no_value_of_the_demo_city_in_answers_references_or_detection(
 
     leaks = [(v, a) for a in answers for v in _demo_values(demo) if v in a]
     assert leaks == []
+
+
+def test_the_accessibility_statement_is_the_imported_cities(
+    city: tuple[Stack, Knowledge],
+) -> None:
+    """/barrierefreiheit and /en/accessibility render the draft the import wrote: the
+    city's own name and contact, the open fields marked, nothing of the demo city's."""
+    import html
+
+    import yaml
+
+    stack, _ = city
+    own = load_city(DIRS["kb"])
+    demo = load_city(ROOT / "data" / "knowledge")
+    demo_statement = yaml.safe_load(
+        (ROOT / "data" / "knowledge" / "accessibility.yml").read_text(encoding="utf-8")
+    )
+    leaks_of = [*_demo_values(demo), demo_statement["contact"]["email"]]
+    leaks_of.append(demo_statement["enforcement"]["name"])
+    for path, intro, mark in (
+        ("/barrierefreiheit", "Die Stadt Beispielstadt möchte", "[ZU ERGÄNZEN:"),
+        ("/en/accessibility", "The city of Beispielstadt wants", "[TO BE COMPLETED:"),
+    ):
+        status, page = stack.request("GET", f"{stack.web}{path}")
+        assert status == 200, path
+        page = html.unescape(page)
+        assert intro in page and mark in page
+        assert f"mailto:{own.contact_email}" in page
+        assert "Landesbeauftragte für digitale Barrierefreiheit" in page  # state BE
+        assert [v for v in leaks_of if v in page] == [], path

@@ -211,3 +211,56 @@ def test_reduced_motion_is_respected(stack, browser, motion, animation, scrollin
     )
     assert style == [animation, scrolling]
     context.close()
+
+
+def test_language_switch_button_by_keyboard(stack, browser):
+    """The widget's language switch (issue 19): a button named in the other language
+    ("English" with lang=en, "Deutsch" with lang=de) that switches the conversation, by
+    keyboard; the answer comes in the chosen language, the label follows, the focus
+    stays on the button, the choice survives a reload, and axe-core finds nothing
+    serious with the English conversation on the page."""
+    from tests.e2e.a11y import axe_violations, blocking, describe
+
+    context = new_context(browser, width=1280, height=900)
+    page = context.new_page()
+    page.goto(f"{stack.web}/")
+    page.wait_for_selector("#chat-log li.msg.bot button", timeout=30_000)
+    button = page.locator("#chat-language")
+    assert button.inner_text() == "English"
+    assert button.get_attribute("lang") == "en"
+    assert button.get_attribute("aria-label") == "Chat in English"
+
+    page.focus("#chat-input")
+    now = tab_to(page, lambda f: f["id"] == "chat-language", key="Tab", limit=6)
+    assert now["text"] == "Chat in English"  # focused() reads the accessible name
+    before = page.locator(BOT).count()
+    page.keyboard.press("Enter")
+    answer = wait_for_message(page, "in English", start=before)
+    assert "How can I help you?" in answer
+    assert page.locator("#chat-log li.msg.bot").last.get_attribute("lang") == "en"
+    assert page.locator("#chat-log li.msg.user").last.get_attribute("lang") == "en"
+    assert page.locator("#chat-log li.msg.user").last.inner_text().endswith("English")
+    now = focused(page)
+    assert now["id"] == "chat-language" and now["visible"] and now["indicator"], now
+    assert button.inner_text() == "Deutsch" and button.get_attribute("lang") == "de"
+    assert button.get_attribute("aria-label") == "Chat auf Deutsch"
+    bad = blocking(axe_violations(page))
+    assert not bad, describe(bad)
+
+    # the conversation continues in English
+    page.focus("#chat-input")
+    submit(page, "Thank you", "welcome")
+    assert page.locator("#chat-log li.msg.bot").last.get_attribute("lang") == "en"
+
+    # the choice is kept over a reload (same tab), then back to German with the keyboard
+    page.reload()
+    page.wait_for_selector("#chat-log li.msg.bot", timeout=30_000)
+    assert page.locator("#chat-language").inner_text() == "Deutsch"
+    page.locator("#chat-language").focus()
+    before = page.locator(BOT).count()
+    page.keyboard.press("Enter")
+    answer = wait_for_message(page, "auf Deutsch", start=before)
+    assert page.locator("#chat-log li.msg.bot").last.get_attribute("lang") is None
+    assert page.locator("#chat-language").inner_text() == "English"
+    assert focused(page)["id"] == "chat-language"
+    context.close()

@@ -211,7 +211,7 @@ def test_indexed_matching_equals_the_full_scan(imported: Path) -> None:
     messages += ["Personalausweis", "Perso", "Bürgerampt Südfeld", "Standesamd", "", "🙂"]
     for m in messages:
         for kind, terms in (("offices", k.office_terms()), ("services", k.service_terms())):
-            full = rank(m, terms, threshold=85, noise=k._noise())
+            full = rank(m, terms, threshold=85, noise=k.noise)
             assert k._rank(kind, m, 85) == full, (kind, m)
 
 
@@ -229,3 +229,55 @@ def test_the_documented_csv_example_imports(tmp_path: Path) -> None:
     ba1 = next(o for o in k.offices.values() if o.name == "Bürgerbüro Am Markt")
     assert ba1.opening_hours == ("Mo,Tu,Fr 08:00-12:00; Th 08:00-12:00,13:00-18:00; PH off")
     assert len(k.services) == 2
+
+
+def test_the_import_writes_a_draft_accessibility_statement(imported: Path) -> None:
+    from bot.city import load_city
+    from bot.web.accessibility import load_statement
+
+    own = load_city(imported)
+    demo = yaml.safe_load(
+        (Path(__file__).parents[2] / "data" / "knowledge" / "accessibility.yml").read_text()
+    )
+    raw = (imported / "accessibility.yml").read_text(encoding="utf-8")
+    for lang, mark in (("de", "[ZU ERGÄNZEN:"), ("en", "[TO BE COMPLETED:")):
+        s = load_statement(imported / "accessibility.yml", lang)
+        assert "Beispielstadt" in s.texts["intro"] and "Musterstadt" not in raw
+        # from the profile: the general contact; the state's body (BE) from the table
+        assert s.contact["email"] == own.contact_email and own.contact_office in s.contact["name"]
+        assert s.enforcement["name"].startswith("Landesbeauftragte für digitale Barrierefreiheit")
+        # what the import cannot know is marked, never invented
+        assert mark in s.status and mark in s.method and mark in s.dates
+        assert all(mark in item["what"] for item in s.texts["limitations"])
+    assert demo["contact"]["email"] not in raw and demo["enforcement"]["name"] not in raw
+    report = json.loads((imported / "import-report.json").read_text(encoding="utf-8"))
+    assert "accessibility.yml: conformance: unchecked" in report["to_complete"]
+    assert "accessibility.yml: [ZU ERGÄNZEN: Ergebnis der Prüfung]" in report["to_complete"]
+
+
+def test_an_unknown_enforcement_body_is_a_placeholder_and_the_citys_file_stays(
+    tmp_path: Path,
+) -> None:
+    from bot.web.accessibility import load_statement
+
+    (tmp_path / "o.csv").write_text(OFFICES_CSV, encoding="utf-8")
+    (tmp_path / "s.csv").write_text(SERVICES_CSV, encoding="utf-8")
+    out = tmp_path / "kb"
+    args = ["--out", str(out), "--city", "Hafenstadt", "--state", "HB"]
+    o, s = str(tmp_path / "o.csv"), str(tmp_path / "s.csv")
+    assert main(["import", "csv", "--offices", o, "--services", s, *args]) == 0
+    statement = load_statement(out / "accessibility.yml", "de")
+    assert statement.enforcement["name"] == (
+        "[ZU ERGÄNZEN: Durchsetzungs- oder Schlichtungsstelle des Landes HB]"
+    )
+    assert "Stadt Hafenstadt" in statement.texts["intro"]
+    # the city completes its statement; a second import keeps it
+    filled = (out / "accessibility.yml").read_text(encoding="utf-8")
+    filled = filled.replace("conformance: unchecked", "conformance: partial")
+    (out / "accessibility.yml").write_text(filled, encoding="utf-8")
+    assert main(["import", "csv", "--offices", o, "--services", s, *args]) == 0
+    assert (out / "accessibility.yml").read_text(encoding="utf-8") == filled
+    assert load_statement(out / "accessibility.yml", "de").status == (
+        "Diese Website ist mit den Anforderungen der BITV 2.0 (WCAG 2.1, Stufe AA) "
+        "teilweise vereinbar. Die Einschränkungen stehen unten."
+    )

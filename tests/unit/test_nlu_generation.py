@@ -128,3 +128,31 @@ def test_a_knowledge_directory_without_templates_uses_the_shipped_ones(tmp_path)
     assert load_templates(tmp_path)["concern"]
     found = find_details("Was kostet ein Reisepass?", load_patterns(tmp_path))
     assert [d for d, _, _ in found] == ["fee"]
+
+
+def test_smalltalk_names_the_city_of_the_profile_not_a_fixed_one() -> None:
+    from bot.training import smalltalk_examples
+
+    templates = load_templates(REPO_ROOT / "data" / "knowledge")
+    assert "Musterstadt" not in (REPO_ROOT / "data/knowledge/nlu_templates.yml").read_text(
+        encoding="utf-8"
+    )
+    for city in ("Musterstadt", "Beispielstadt"):
+        capabilities = smalltalk_examples(templates, set(), city=city)["ask_capabilities"]
+        assert f"Was weißt du über {city}?" in capabilities
+        assert not [e for e in capabilities if "{city}" in e]
+    other = smalltalk_examples(templates, set(), city="Beispielstadt")["ask_capabilities"]
+    assert not [e for e in other if "Musterstadt" in e]
+    # without a city the values that need one are left out
+    assert not [e for e in smalltalk_examples(templates, set())["ask_capabilities"] if "{" in e]
+
+
+def test_hand_written_training_data_names_no_city() -> None:
+    # the same data/nlu trains every city's model; the city comes from its profile
+    from bot.city import load_city
+
+    name = load_city(REPO_ROOT / "data" / "knowledge").name
+    files = sorted((REPO_ROOT / "data" / "nlu").glob("*.yml"))
+    files += sorted((REPO_ROOT / "data" / "nlu" / "en").glob("*.yml"))
+    assert files
+    assert [f.name for f in files if name in f.read_text(encoding="utf-8")] == []

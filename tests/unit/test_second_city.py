@@ -9,11 +9,13 @@ checks against the demo directory show that they can fail.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from rasa.core.nlg import interpolator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -26,9 +28,12 @@ from bot.handoff.detect import find_identifiers, is_public_phone
 from bot.handoff.reference import compact_reference, new_reference, reference_pattern
 from bot.handoff.tickets import new_reference as ticket_reference
 from bot.importers import synthetic
+from bot.knowledge.base import load_knowledge
+from bot.knowledge.matching import STOPWORDS, question_score
 from bot.privacy import normalise_query
 from bot.rasa_nlg import CityResponses, fill_city_slots
 from bot.web.app import templates
+from tests.webserver import app_settings, running_app
 
 DEMO_DIR = REPO_ROOT / "data" / "knowledge"
 DEMO = load_city(DEMO_DIR)
@@ -172,3 +177,60 @@ def test_pages_name_no_demo_value(second: Path) -> None:
     for page in ("datenschutz.html", "index.html"):
         html = env.get_template(page).render(settings=None)
         assert [v for v in demo_values() if v in html] == [], page
+
+
+def demo_statement_values() -> list[str]:
+    """The demo city's accessibility statement: contact, body and its own wording."""
+    raw = yaml.safe_load((DEMO_DIR / "accessibility.yml").read_text(encoding="utf-8"))
+    values = [*raw["contact"].values(), raw["enforcement"]["name"]]
+    values += [raw["texts"]["de"]["limitations"][0]["what"], raw["texts"]["en"]["intro"][:40]]
+    return [str(v) for v in values if v]
+
+
+async def test_the_statement_page_is_the_second_cities(second: Path, tmp_path: Path) -> None:
+    settings = app_settings(
+        tmp_path / "state", "2026-11-23T10:00:00+01:00", KNOWLEDGE_DIR=str(second)
+    )
+    pages = {}
+    async with running_app(settings) as web:
+        for path in ("/barrierefreiheit", "/en/accessibility"):
+            async with web.http.get(f"{web.url}{path}") as resp:
+                assert resp.status == 200, path
+                pages[path] = html.unescape(await resp.text())
+    own = load_city(second)
+    assert "Die Stadt Beispielstadt möchte" in pages["/barrierefreiheit"]
+    assert "The city of Beispielstadt wants" in pages["/en/accessibility"]
+    assert "[ZU ERGÄNZEN: Ergebnis der Prüfung]" in pages["/barrierefreiheit"]
+    assert "[TO BE COMPLETED: result of the check]" in pages["/en/accessibility"]
+    for page in pages.values():
+        assert f"mailto:{own.contact_email}" in page
+        leaked = [v for v in demo_values() + demo_statement_values() if v in page]
+        assert leaked == []
+
+
+async def test_the_check_finds_the_demo_statement_in_the_demo_page(tmp_path: Path) -> None:
+    settings = app_settings(tmp_path / "state", "2026-11-23T10:00:00+01:00")
+    async with running_app(settings) as web:
+        async with web.http.get(f"{web.url}/barrierefreiheit") as resp:
+            page = html.unescape(await resp.text())
+    assert [v for v in demo_statement_values() if v in page]
+    assert DEMO.name in page
+
+
+def test_the_city_name_is_noise_from_the_profile_not_a_fixed_stopword(second: Path) -> None:
+    assert "musterstadt" not in STOPWORDS and "beispielstadt" not in STOPWORDS
+    own, demo = load_knowledge(second), load_knowledge(DEMO_DIR)
+    assert own.noise == {"stadt", "beispielstadt"} and demo.noise == {"stadt", "musterstadt"}
+    # naming the city changes nothing: not in the question, not in the message
+    service = next(s for s in own.services.values() if s.name.startswith("Personalausweis"))
+    plain, named = (
+        own.find_services(service.name),
+        own.find_services(f"{service.name} Beispielstadt"),
+    )
+    assert [m.key for m in named][:1] == [m.key for m in plain][:1] == [service.id]
+    assert named[0].score == plain[0].score
+    question = "Wie barrierefrei ist die Website?"
+    with_name = "Wie barrierefrei ist die Website von Beispielstadt?"
+    assert question_score(question, with_name, own.noise) == 100.0
+    # the other city's name is an ordinary word here: it counts against the match
+    assert question_score(question, with_name, demo.noise) < 100.0

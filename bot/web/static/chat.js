@@ -10,6 +10,9 @@
 // messages are a list inside a role=log live region; focus never falls to the page body
 // (a control that disappears or is disabled hands it to the input); suggestion buttons
 // are disabled once answered; a message in another language than the page gets its lang.
+// The language button ("English" / "Deutsch") switches the conversation's language: it
+// sends the switch_language intent as a payload, as "English please" does; its label
+// follows the language of the latest answer.
 (function () {
   "use strict";
   var root = document.getElementById("chat");
@@ -299,7 +302,9 @@
     var msg = { from: meta.staff ? "staff" : "bot", text: data.text || "", buttons: buttons };
     var lang = meta.language || meta.lang;
     if (typeof lang === "string" && /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(lang)) { msg.lang = lang; }
+    if (msg.from === "bot") { state.lang = msg.lang || pageLang; }
     add(msg);
+    showLanguage();
     if (typeof ack === "function") { ack({ shown: true }); }
   });
 
@@ -310,13 +315,15 @@
     status.textContent = "Der Assistent schreibt …";
   }
 
-  function send(payload, shown) {
+  function send(payload, shown, lang) {
     if (!socket.connected || !state.session) {
       status.textContent = "Keine Verbindung. Bitte versuchen Sie es gleich noch einmal.";
       return;
     }
     if (rating !== null) { submitRating(""); }  // thumbs down chosen, comment not sent: keep the vote
-    add({ from: "user", text: shown || payload });
+    var mine = { from: "user", text: shown || payload };
+    if (lang) { mine.lang = lang; }
+    add(mine);
     emit(payload);
   }
 
@@ -327,11 +334,33 @@
     state = { session: null, messages: [] };
     while (list.firstChild) { list.removeChild(list.firstChild); }
     showFeedback();
+    showLanguage();
     socket.disconnect();
     socket.connect();
     input.focus();
   });
   form.parentNode.insertBefore(end, form.nextSibling);
+
+  // The language switch: the other language, named in itself and marked with its lang.
+  var LANGUAGES = {
+    en: { name: "English", label: "Chat in English" },
+    de: { name: "Deutsch", label: "Chat auf Deutsch" }
+  };
+  var language = el("button", { type: "button", id: "chat-language", "class": "chat-language" });
+  function otherLanguage() { return (state.lang || pageLang) === "en" ? "de" : "en"; }
+  function showLanguage() {
+    var to = otherLanguage();
+    language.textContent = LANGUAGES[to].name;
+    language.setAttribute("lang", to);
+    language.setAttribute("aria-label", LANGUAGES[to].label);
+    language.setAttribute("data-language", to);
+  }
+  language.addEventListener("click", function () {
+    var to = otherLanguage();
+    send('/switch_language{"language":"' + to + '"}', LANGUAGES[to].name, to);
+  });
+  end.parentNode.insertBefore(language, end.nextSibling);
+  showLanguage();
 
   // the stored history is rendered at once, not announced message by message
   log.setAttribute("aria-busy", "true");
