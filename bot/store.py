@@ -7,6 +7,7 @@ Core tables on both. Engines are created by :func:`make_engine`, never at import
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 metadata = sa.MetaData()
+
+BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
+
+
+def chunks(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    """``items`` in lists of at most ``size``, for queries with an ``IN (...)`` clause."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
 
 tickets = sa.Table(
     "tickets",
