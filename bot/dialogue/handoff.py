@@ -302,11 +302,8 @@ def declined(knowledge: Knowledge, config: HandoffConfig, slots: dict[str, Any])
 def resume_on_website(
     knowledge: Knowledge,
     engine_factory: Callable[[], Engine],
-    token: str,
-    sender_id: str,
-    channel: str,
+    request: resume.Request,
     now: datetime,
-    client: str,
     failures: RateLimiter,
 ) -> Outcome:
     """Moves an open (messenger) case to this website conversation and pauses it.
@@ -316,7 +313,7 @@ def resume_on_website(
     own server.
     """
     out = Outcome()
-    attempt = resume.redeem(engine_factory(), token, sender_id, channel, now, client, failures)
+    attempt = resume.redeem(engine_factory(), request, now, failures)
     if attempt.outcome is resume.Outcome.WRONG_CHANNEL:
         out.say("utter_case_resume_website_only")
         return out
