@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from bot.knowledge.matching import Match, TermIndex, closest, rank, rank_questions, words
+from bot.knowledge.opening_hours import SpecialHours
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 # Per language other than German: a short gloss shown after the German name
@@ -253,17 +254,6 @@ class Service:
 
 
 @dataclass(frozen=True)
-class SpecialEntry:
-    """An ad-hoc change of an office's hours (closure or extension) over a period."""
-
-    office: str
-    start: date
-    end: date
-    hours: tuple[tuple[time, time], ...] | None  # None: closed all day
-    note: str
-
-
-@dataclass(frozen=True)
 class FaqEntry:
     """A general question with a fixed answer, from `faq.yml`."""
 
@@ -284,7 +274,7 @@ class Knowledge:
     timezone: str
     offices: dict[str, Office]
     services: dict[str, Service]
-    special: list[SpecialEntry] = field(default_factory=list)
+    special: list[SpecialHours] = field(default_factory=list)
     faq: dict[str, FaqEntry] = field(default_factory=dict)
     _indexes: dict[str, TermIndex] = field(default_factory=dict, repr=False, compare=False)
 
@@ -358,9 +348,9 @@ class Knowledge:
     def _noise(self) -> frozenset[str]:
         return frozenset({"stadt", *words(self.city)})
 
-    def special_for(self, office_id: str) -> list[SpecialEntry]:
+    def special_for(self, office_id: str) -> list[SpecialHours]:
         """Ad-hoc changes of one office."""
-        return [e for e in self.special if e.office == office_id]
+        return [e for e in self.special if e.office_id == office_id]
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -473,6 +463,10 @@ def _check_references(offices_raw: Any, services_raw: Any, special_raw: Any) -> 
             errors.append(f"special_hours.yml: entry {i}: needs `closed: true` or `hours`")
         if e.get("to") and e["to"] < e["from"]:
             errors.append(f"special_hours.yml: entry {i}: `to` is before `from`")
+        if isinstance(e.get("hours"), str) and any(
+            not a < b for a, _, b in (part.partition("-") for part in e["hours"].split(","))
+        ):
+            errors.append(f"special_hours.yml: entry {i}: an interval of `hours` is empty")
     # The same alias for two offices makes answers depend on file order.
     seen: dict[str, str] = {}
     for o in offices_raw["offices"]:
@@ -538,8 +532,8 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
         for s in services_raw["services"]
     }
     special = [
-        SpecialEntry(
-            office=e["office"],
+        SpecialHours(
+            office_id=e["office"],
             start=date.fromisoformat(e["from"]),
             end=date.fromisoformat(e.get("to") or e["from"]),
             hours=None if e.get("closed") else _parse_hours(e["hours"]),
