@@ -21,11 +21,11 @@ from typing import Any
 import yaml
 
 from bot.importers.hours import CONVERTED, EMPTY, TEXT, HoursResult
+from bot.text import UMLAUTS
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "knowledge"
 # Project-wide, not city-specific: copied from the demo directory as a starting point.
 TEMPLATE_FILES = ("canned_replies.yml",)
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _DISTRICT_AUTHORITY = re.compile(
     r"^(?:Bezirksamt|Bezirksverwaltung|Stadtbezirk|Bezirk|Ortsamt|Stadtteilbüro)\s+(?P<name>.+)$"
@@ -163,7 +163,7 @@ ImportResult = tuple[
 
 def fold(text: str) -> str:
     """Lower case ASCII with umlauts spelled out ("Bürgeramt" → "buergeramt")."""
-    s = text.lower().translate(_FOLD)
+    s = text.lower().translate(UMLAUTS)
     return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
 
 
