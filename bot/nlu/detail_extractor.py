@@ -20,15 +20,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.dialogue.details import DETAILS  # the values the dialogue answers
+from bot.nlu.component import Component
 
 ENTITY = "detail"
 # The patterns cover six of the DETAILS (domain/details.yml).
@@ -74,25 +72,17 @@ def find_details(text: str, patterns: Patterns) -> list[tuple[str, int, int]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class DetailExtractor(GraphComponent):
-    """Adds a ``detail`` entity per detail asked about (value: the detail's key)."""
+class DetailExtractor(Component):
+    """Adds a ``detail`` entity per detail asked about (value: the detail's key).
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """No options: the patterns are data."""
-        return {}
+    No options: the patterns are data.
+    """
 
     def __init__(self, patterns: Patterns) -> None:
         self.patterns = patterns
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DetailExtractor:
+    def from_config(cls, *_: Any) -> DetailExtractor:
         """The extractor with the patterns of the configured knowledge directory."""
         from bot.config import Settings
 

@@ -22,15 +22,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import texts
+from bot.nlu.component import Component
 from bot.text import fold
 
 ENTITY = "language"
@@ -89,7 +87,7 @@ def masked(text: str, entities: list[dict[str, Any]], name_pattern: re.Pattern[s
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class LanguageDetector(GraphComponent):
+class LanguageDetector(Component):
     """Adds the entity ``language`` when a message asks for or clearly is in a language."""
 
     @staticmethod
@@ -112,13 +110,7 @@ class LanguageDetector(GraphComponent):
         self.detector = detector if detector is not None else Detector(self.languages)
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
+    def from_config(cls, config: dict[str, Any], *_: Any) -> LanguageDetector:
         """The detector for the languages of data/texts/."""
         return cls(config)
 
