@@ -21,16 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.dialogue.details import DETAILS  # the values the dialogue answers
-from bot.nlu.component import Component
+from bot.nlu.component import Component, typed_messages
 
 ENTITY = "detail"
 # The patterns cover six of the DETAILS (domain/details.yml).
-_PAYLOAD = re.compile(r"^/\w+")
 
 Patterns = dict[str, tuple[list[re.Pattern[str]], list[re.Pattern[str]]]]
 
@@ -94,24 +93,11 @@ class DetailExtractor(Component):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Appends the ``detail`` entities to each message."""
-        for message in messages:
-            text = message.get(TEXT) or ""
-            if not text or _PAYLOAD.match(text):
-                continue
-            entities = list(message.get(ENTITIES) or [])
+        for message, text, entities in typed_messages(messages):
             if any(e.get("entity") == ENTITY and e.get("value") in DETAILS for e in entities):
                 # DIET already tagged a detail (data/nlu/details.yml): that one stands.
                 continue
             for detail, start, end in find_details(text, self.patterns):
-                entities.append(
-                    {
-                        "entity": ENTITY,
-                        "value": detail,
-                        "start": start,
-                        "end": end,
-                        "confidence": 1.0,
-                        "extractor": self.__class__.__name__,
-                    }
-                )
+                entities.append(self.entity(ENTITY, detail, start, end, 1.0))
             message.set(ENTITIES, entities, add_to_output=True)
         return messages

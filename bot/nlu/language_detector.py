@@ -23,16 +23,15 @@ import re
 from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import texts
-from bot.nlu.component import Component
+from bot.nlu.component import Component, typed_messages
 from bot.text import fold
 
 ENTITY = "language"
-_PAYLOAD = re.compile(r"^/\w+")
 _WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
 
 
@@ -133,23 +132,10 @@ class LanguageDetector(Component):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Appends the ``language`` entity where the language is clear."""
-        for message in messages:
-            text = message.get(TEXT) or ""
-            if not text or _PAYLOAD.match(text):
-                continue
-            entities = list(message.get(ENTITIES) or [])
+        for message, text, entities in typed_messages(messages):
             found = self.language_of(text, entities)
             if found is None:
                 continue
-            entities.append(
-                {
-                    "entity": ENTITY,
-                    "value": found[0],
-                    "start": 0,
-                    "end": len(text),
-                    "confidence": round(found[1], 3),
-                    "extractor": self.__class__.__name__,
-                }
-            )
+            entities.append(self.entity(ENTITY, found[0], 0, len(text), round(found[1], 3)))
             message.set(ENTITIES, entities, add_to_output=True)
         return messages

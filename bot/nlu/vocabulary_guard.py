@@ -10,7 +10,6 @@ counts), sets the intent to ``nlu_fallback``.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext
@@ -22,10 +21,9 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.knowledge.matching import words
-from bot.nlu.component import Component
+from bot.nlu.component import PAYLOAD, Component
 
 FALLBACK_INTENT = "nlu_fallback"
-_PAYLOAD = re.compile(r"^/\w+")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -108,7 +106,7 @@ class VocabularyGuard(Component):
             return messages
         for message in messages:
             text = message.get(TEXT) or ""
-            if _PAYLOAD.match(text):
+            if PAYLOAD.match(text):
                 continue
             if self.known_share(text) < float(self._config.get("min_known", 0.5)):
                 intent = message.get(INTENT) or {}
