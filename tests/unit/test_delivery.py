@@ -29,9 +29,10 @@ from bot.channels.textfit import ChoiceMemory
 from bot.channels.website import WebsiteInput
 from bot.channels.whatsapp import WhatsAppInput
 from bot.channels.window import Windows
-from bot.handoff.tickets import NewTicket, insert_ticket
+from bot.handoff.tickets import insert_ticket
 from bot.store import make_engine, tickets
 from bot.web.auth import User
+from tests.builders import new_ticket
 from tests.recorder import start_recorder
 from tests.unit.test_website_socket import (
     REDIS_URL,
@@ -65,14 +66,12 @@ def stored_reply(engine, sender_id: str, channel: str) -> tuple[object, int]:
     reference = f"MS-TEST-{next(_SEQ):04d}"
     insert_ticket(
         engine,
-        NewTicket(
-            reference=reference,
+        new_ticket(
+            reference,
+            sender_id,
+            NOW - timedelta(hours=1),
             idem_key=f"k-{sender_id}",
-            sender_id=sender_id,
             channel=channel,
-            reason="case_specific",
-            office="buergerbuero_mitte",
-            created_at=NOW - timedelta(hours=1),
             due_at=NOW + timedelta(days=1),
         ),
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,7 +32,7 @@ from bot.channels.guard import (
 from bot.channels.rest import GuardedRestInput
 from bot.channels.telegram import SignedTelegramInput
 from bot.config import Settings
-from tests.webserver import free_port, running_app
+from tests.webserver import app_settings, bare_app, free_port, running_app, serving
 
 PROXY = trusted_networks(["127.0.0.1"])
 
@@ -101,28 +100,12 @@ def test_trusted_proxies_typo_is_an_error():
 
 @asynccontextmanager
 async def serve(app: Sanic) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    http = aiohttp.ClientSession()
-    try:
-        yield f"http://127.0.0.1:{port}", http
-    finally:
-        await http.close()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+        yield url, http
 
 
 def new_app() -> Sanic:
-    Sanic.test_mode = True
-    return Sanic(f"rl_{uuid.uuid4().hex[:12]}")
+    return bare_app("rl")
 
 
 async def status(http, method: str, url: str, ip: str | None = None, **kw: Any) -> int:
@@ -186,16 +169,11 @@ async def test_loopback_is_exempt_by_default():
 
 @pytest.fixture
 def web_settings(tmp_path: Path) -> Settings:
-    return Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),
-            "ACTIONS_PORT": str(free_port()),
-            "HANDOFF_API_TOKEN": "api-token",
-            "RATE_LIMIT_PER_IP_PER_MINUTE": "3",
-            "TRUSTED_PROXIES": "127.0.0.1",
-        }
+    return app_settings(
+        tmp_path,
+        HANDOFF_API_TOKEN="api-token",
+        RATE_LIMIT_PER_IP_PER_MINUTE="3",
+        TRUSTED_PROXIES="127.0.0.1",
     )
 
 

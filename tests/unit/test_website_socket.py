@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 import socketio
-from sanic import Sanic
 
 from bot.channels.website import WebsiteInput, capped_metadata
-from tests.webserver import free_port
+from tests.webserver import bare_app, serving
 
 ORIGIN = "https://www.musterstadt.de"
 
@@ -52,25 +51,11 @@ async def website(channel: WebsiteInput | None = None) -> AsyncIterator[tuple[st
     async def on_new_message(message: Any) -> None:
         received.append(message)
 
-    Sanic.test_mode = True
-    app = Sanic(f"socket_{uuid.uuid4().hex[:10]}")
+    app = bare_app("socket")
     channel = channel or WebsiteInput(session_persistence=True, metadata_key="customData")
     app.blueprint(channel.blueprint(on_new_message))
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}", received
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with serving(app) as url:
+        yield url, received
 
 
 class Widget:
