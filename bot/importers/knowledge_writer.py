@@ -32,6 +32,10 @@ _DISTRICT_AUTHORITY = re.compile(
 )
 
 
+class ImportError_(ValueError):
+    """An input file cannot be read; the message names the file."""
+
+
 @dataclass
 class ImportedOffice:
     """One office as read from an export, before ids and names are made unique."""
