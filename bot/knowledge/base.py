@@ -16,10 +16,11 @@ from typing import Any
 import jsonschema
 import yaml
 
+from bot import schema
 from bot.knowledge.matching import Match, TermIndex, closest, rank, rank_questions, words
 from bot.knowledge.opening_hours import SpecialHours
 
-_STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_STR_LIST = {"type": "array", "items": schema.text(1)}
 # Per language other than German: a short gloss shown after the German name
 # ("Bürgerbüro Mitte (Citizens' Office)") and the words citizens use in that language
 # (matched like aliases/synonyms/phrases). Example: translations: {en: {gloss: ..., aliases: [...]}}
@@ -30,7 +31,7 @@ _TRANSLATIONS = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "gloss": {"type": "string", "minLength": 2},
+            "gloss": schema.text(2),
             "aliases": _STR_LIST,
             "synonyms": _STR_LIST,
             "phrases": _STR_LIST,
@@ -42,9 +43,9 @@ OFFICES_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["city", "state", "timezone", "offices"],
     "properties": {
-        "city": {"type": "string"},
+        "city": schema.TEXT,
         "state": {"type": "string", "minLength": 2, "maxLength": 2},
-        "timezone": {"type": "string"},
+        "timezone": schema.TEXT,
         "offices": {
             "type": "array",
             "minItems": 1,
@@ -56,26 +57,26 @@ OFFICES_SCHEMA: dict[str, Any] = {
                 # neither when the export has no hours (bot.importers.hours).
                 "additionalProperties": False,
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-                    "name": {"type": "string", "minLength": 2},
-                    "article": {"enum": ["der", "die", "das"]},
+                    "id": schema.ID,
+                    "name": schema.text(2),
+                    "article": schema.ARTICLE,
                     "aliases": _STR_LIST,
-                    "address": {"type": "string"},
-                    "phone": {"type": "string"},
-                    "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
-                    "opening_hours": {"type": "string", "minLength": 3},
-                    "hours_text": {"type": "string", "minLength": 2},
-                    "hours_note": {"type": "string", "minLength": 2},
-                    "appointment_url": {"type": "string", "pattern": "^https?://"},
-                    "appointment_required": {"type": "boolean"},
-                    "main": {"type": "boolean"},
-                    "district": {"type": "string", "minLength": 2},
-                    "authority": {"type": "string"},
-                    "category": {"type": "string"},
-                    "website": {"type": "string", "pattern": "^https?://"},
-                    "accessibility": {"type": "string"},
-                    "payment": {"type": "string"},
-                    "source_id": {"type": "string"},
+                    "address": schema.TEXT,
+                    "phone": schema.TEXT,
+                    "email": schema.EMAIL,
+                    "opening_hours": schema.text(3),
+                    "hours_text": schema.text(2),
+                    "hours_note": schema.text(2),
+                    "appointment_url": schema.URL,
+                    "appointment_required": schema.BOOLEAN,
+                    "main": schema.BOOLEAN,
+                    "district": schema.text(2),
+                    "authority": schema.TEXT,
+                    "category": schema.TEXT,
+                    "website": schema.URL,
+                    "accessibility": schema.TEXT,
+                    "payment": schema.TEXT,
+                    "source_id": schema.TEXT,
                     "translations": _TRANSLATIONS,
                 },
             },
@@ -87,12 +88,12 @@ OFFICES_SCHEMA: dict[str, Any] = {
                 "required": ["id", "name", "note"],
                 "additionalProperties": False,
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-                    "name": {"type": "string"},
-                    "article": {"enum": ["der", "die", "das"]},
-                    "note": {"type": "string"},
-                    "address": {"type": "string"},
-                    "phone": {"type": "string"},
+                    "id": schema.ID,
+                    "name": schema.TEXT,
+                    "article": schema.ARTICLE,
+                    "note": schema.TEXT,
+                    "address": schema.TEXT,
+                    "phone": schema.TEXT,
                     "aliases": _STR_LIST,
                     "translations": _TRANSLATIONS,
                 },
@@ -113,18 +114,18 @@ SERVICES_SCHEMA: dict[str, Any] = {
                 "required": ["id", "name", "office"],
                 "additionalProperties": False,
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-                    "name": {"type": "string", "minLength": 2},
-                    "office": {"type": "string"},
+                    "id": schema.ID,
+                    "name": schema.text(2),
+                    "office": schema.TEXT,
                     "also_at": _STR_LIST,
-                    "fee": {"type": "string"},
+                    "fee": schema.TEXT,
                     "documents": _STR_LIST,
-                    "online": {"type": "string", "pattern": "^https?://"},
-                    "deadline": {"type": "string"},
-                    "case_specific": {"type": "boolean"},
+                    "online": schema.URL,
+                    "deadline": schema.TEXT,
+                    "case_specific": schema.BOOLEAN,
                     "synonyms": _STR_LIST,
                     "phrases": _STR_LIST,
-                    "source_id": {"type": "string"},
+                    "source_id": schema.TEXT,
                     "translations": _TRANSLATIONS,
                 },
             },
@@ -142,15 +143,15 @@ SPECIAL_HOURS_SCHEMA: dict[str, Any] = {
                 "required": ["office", "from", "note"],
                 "additionalProperties": False,
                 "properties": {
-                    "office": {"type": "string"},
-                    "from": {"type": "string", "format": "date"},
-                    "to": {"type": "string", "format": "date"},
-                    "closed": {"type": "boolean"},
+                    "office": schema.TEXT,
+                    "from": schema.DATE,
+                    "to": schema.DATE,
+                    "closed": schema.BOOLEAN,
                     "hours": {
                         "type": "string",
                         "pattern": "^\\d\\d:\\d\\d-\\d\\d:\\d\\d(,\\d\\d:\\d\\d-\\d\\d:\\d\\d)*$",
                     },
-                    "note": {"type": "string", "minLength": 3},
+                    "note": schema.text(3),
                 },
             },
         }
@@ -168,12 +169,12 @@ FAQ_SCHEMA: dict[str, Any] = {
                 "required": ["id", "questions", "answer", "source", "updated"],
                 "additionalProperties": False,
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                    "id": schema.ID,
                     "questions": {**_STR_LIST, "minItems": 3},
                     "answer": {"type": "string", "minLength": 10, "maxLength": 1200},
-                    "source": {"type": "string", "minLength": 3},
-                    "updated": {"type": "string", "format": "date"},
-                    "office": {"type": "string"},
+                    "source": schema.text(3),
+                    "updated": schema.DATE,
+                    "office": schema.TEXT,
                 },
             },
         }
