@@ -26,18 +26,15 @@ import yaml
 
 from bot import schema
 
-CITY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "state"],
-    "additionalProperties": False,
-    "properties": {
+CITY_SCHEMA: dict[str, Any] = schema.record(
+    ["name", "state"],
+    {
         "name": schema.text(2),
-        "state": {"type": "string", "minLength": 2, "maxLength": 2},
+        "state": schema.STATE,
         "timezone": schema.TEXT,
-        "contact": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
+        "contact": schema.record(
+            [],
+            {
                 "office": schema.TEXT,
                 "address": schema.TEXT,
                 "phone": schema.TEXT,
@@ -45,16 +42,15 @@ CITY_SCHEMA: dict[str, Any] = {
                 "website": schema.URL,
                 "data_protection_email": schema.EMAIL,
             },
-        },
-        "road_closures": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
+        ),
+        "road_closures": schema.record(
+            [],
+            {
                 "office": schema.TEXT,
                 "phone": schema.TEXT,
                 "website": schema.URL,
             },
-        },
+        ),
         "public_phone_prefixes": {
             "type": "array",
             "items": {"type": "string", "pattern": "^[0-9]+$"},
@@ -74,7 +70,7 @@ CITY_SCHEMA: dict[str, Any] = {
             },
         },
     },
-}
+)
 
 
 @dataclass(frozen=True)

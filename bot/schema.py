@@ -13,8 +13,24 @@ URL_OR_EMPTY: dict[str, Any] = {"type": "string", "pattern": "^(https?://.*)?$"}
 DATE: dict[str, Any] = {"type": "string", "format": "date"}
 BOOLEAN: dict[str, Any] = {"type": "boolean"}
 ARTICLE: dict[str, Any] = {"enum": ["der", "die", "das"]}
+STATE: dict[str, Any] = {"type": "string", "minLength": 2, "maxLength": 2}  # "NW", "BE"
 
 
 def text(min_length: int) -> dict[str, Any]:
     """A string of at least ``min_length`` characters."""
     return {"type": "string", "minLength": min_length}
+
+
+def record(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """An object with these ``properties`` and no others, the ``required`` ones present."""
+    out: dict[str, Any] = {"type": "object"}
+    if required:
+        out["required"] = required
+    out["additionalProperties"] = False
+    out["properties"] = properties
+    return out
+
+
+def listing(key: str, items: dict[str, Any]) -> dict[str, Any]:
+    """A file with an optional (possibly empty) list of ``items`` under ``key``."""
+    return {"type": "object", "properties": {key: {"type": ["array", "null"], "items": items}}}

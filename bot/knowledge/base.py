@@ -27,16 +27,15 @@ _STR_LIST = {"type": "array", "items": schema.text(1)}
 _TRANSLATIONS = {
     "type": "object",
     "propertyNames": {"pattern": "^[a-z]{2}$"},
-    "additionalProperties": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
+    "additionalProperties": schema.record(
+        [],
+        {
             "gloss": schema.text(2),
             "aliases": _STR_LIST,
             "synonyms": _STR_LIST,
             "phrases": _STR_LIST,
         },
-    },
+    ),
 }
 
 OFFICES_SCHEMA: dict[str, Any] = {
@@ -44,19 +43,17 @@ OFFICES_SCHEMA: dict[str, Any] = {
     "required": ["city", "state", "timezone", "offices"],
     "properties": {
         "city": schema.TEXT,
-        "state": {"type": "string", "minLength": 2, "maxLength": 2},
+        "state": schema.STATE,
         "timezone": schema.TEXT,
         "offices": {
             "type": "array",
             "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["id", "name", "address"],
+            "items": schema.record(
                 # opening_hours: exact hours. An import writes hours_text (the office's own
                 # words) instead when it could not convert them with certainty, and
                 # neither when the export has no hours (bot.importers.hours).
-                "additionalProperties": False,
-                "properties": {
+                ["id", "name", "address"],
+                {
                     "id": schema.ID,
                     "name": schema.text(2),
                     "article": schema.ARTICLE,
@@ -79,15 +76,13 @@ OFFICES_SCHEMA: dict[str, Any] = {
                     "source_id": schema.TEXT,
                     "translations": _TRANSLATIONS,
                 },
-            },
+            ),
         },
         "external_authorities": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "name", "note"],
-                "additionalProperties": False,
-                "properties": {
+            "items": schema.record(
+                ["id", "name", "note"],
+                {
                     "id": schema.ID,
                     "name": schema.TEXT,
                     "article": schema.ARTICLE,
@@ -97,7 +92,7 @@ OFFICES_SCHEMA: dict[str, Any] = {
                     "aliases": _STR_LIST,
                     "translations": _TRANSLATIONS,
                 },
-            },
+            ),
         },
     },
 }
@@ -109,11 +104,9 @@ SERVICES_SCHEMA: dict[str, Any] = {
         "services": {
             "type": "array",
             "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["id", "name", "office"],
-                "additionalProperties": False,
-                "properties": {
+            "items": schema.record(
+                ["id", "name", "office"],
+                {
                     "id": schema.ID,
                     "name": schema.text(2),
                     "office": schema.TEXT,
@@ -128,58 +121,44 @@ SERVICES_SCHEMA: dict[str, Any] = {
                     "source_id": schema.TEXT,
                     "translations": _TRANSLATIONS,
                 },
-            },
+            ),
         }
     },
 }
 
-SPECIAL_HOURS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "special_hours": {
-            "type": ["array", "null"],
-            "items": {
-                "type": "object",
-                "required": ["office", "from", "note"],
-                "additionalProperties": False,
-                "properties": {
-                    "office": schema.TEXT,
-                    "from": schema.DATE,
-                    "to": schema.DATE,
-                    "closed": schema.BOOLEAN,
-                    "hours": {
-                        "type": "string",
-                        "pattern": "^\\d\\d:\\d\\d-\\d\\d:\\d\\d(,\\d\\d:\\d\\d-\\d\\d:\\d\\d)*$",
-                    },
-                    "note": schema.text(3),
-                },
+SPECIAL_HOURS_SCHEMA: dict[str, Any] = schema.listing(
+    "special_hours",
+    schema.record(
+        ["office", "from", "note"],
+        {
+            "office": schema.TEXT,
+            "from": schema.DATE,
+            "to": schema.DATE,
+            "closed": schema.BOOLEAN,
+            "hours": {
+                "type": "string",
+                "pattern": "^\\d\\d:\\d\\d-\\d\\d:\\d\\d(,\\d\\d:\\d\\d-\\d\\d:\\d\\d)*$",
             },
-        }
-    },
-}
+            "note": schema.text(3),
+        },
+    ),
+)
 
 
-FAQ_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "faq": {
-            "type": ["array", "null"],
-            "items": {
-                "type": "object",
-                "required": ["id", "questions", "answer", "source", "updated"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": schema.ID,
-                    "questions": {**_STR_LIST, "minItems": 3},
-                    "answer": {"type": "string", "minLength": 10, "maxLength": 1200},
-                    "source": schema.text(3),
-                    "updated": schema.DATE,
-                    "office": schema.TEXT,
-                },
-            },
-        }
-    },
-}
+FAQ_SCHEMA: dict[str, Any] = schema.listing(
+    "faq",
+    schema.record(
+        ["id", "questions", "answer", "source", "updated"],
+        {
+            "id": schema.ID,
+            "questions": {**_STR_LIST, "minItems": 3},
+            "answer": {"type": "string", "minLength": 10, "maxLength": 1200},
+            "source": schema.text(3),
+            "updated": schema.DATE,
+            "office": schema.TEXT,
+        },
+    ),
+)
 
 
 class KnowledgeError(ValueError):
