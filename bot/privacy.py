@@ -412,6 +412,7 @@ def erase(
     scope: ErasureScope,
     actor: str,
     now: datetime,
+    *,
     hash_key: str = "",
     reason: str = "",
 ) -> dict[str, int]:
