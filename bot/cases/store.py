@@ -537,12 +537,14 @@ class Desk:
             return [], 0
         return inbox.run(
             self.engine,
-            query,
-            username=self.user.username,
-            statuses=statuses,
-            urgent_reasons=urgent_reasons,
-            scope=self.scope(),
-            per_page=per_page or inbox.PER_PAGE,
+            inbox.build(
+                query,
+                username=self.user.username,
+                statuses=statuses,
+                urgent_reasons=urgent_reasons,
+                scope=self.scope(),
+                per_page=per_page or inbox.PER_PAGE,
+            ),
         )
 
     def viewed(self, row: Any, detail: str = "") -> None:

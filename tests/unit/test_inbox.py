@@ -23,7 +23,7 @@ from bot.knowledge.base import load_knowledge
 from bot.knowledge.grammar import at_office, guess_article, with_article
 from bot.store import audit_log, make_engine, ticket_messages, tickets
 from bot.web.auth import upsert_user
-from bot.web.inbox_query import InboxQuery, Labels, run
+from bot.web.inbox_query import InboxQuery, Labels, build, run
 from tests.builders import new_ticket
 from tests.webserver import STAFF_PASSWORD, app_settings, running_app, staff_login
 
@@ -150,11 +150,13 @@ def _run(settings: Settings, scope: Any = None, **args: str) -> list[str]:
     engine = make_engine(settings.handoff_db_url)
     rows, _ = run(
         engine,
-        InboxQuery.from_args(args),
-        username="anna",
-        statuses=STATUSES,
-        urgent_reasons=frozenset({"emergency"}),
-        scope=scope,
+        build(
+            InboxQuery.from_args(args),
+            username="anna",
+            statuses=STATUSES,
+            urgent_reasons=frozenset({"emergency"}),
+            scope=scope,
+        ),
     )
     return [r.reference for r in rows]
 
@@ -193,7 +195,7 @@ def test_query_sorting_priority_and_paging(settings):
     engine = make_engine(settings.handoff_db_url)
     q = InboxQuery.from_args({"status": "alle", "page": "2"})
     rows, total = run(
-        engine, q, username="anna", statuses=STATUSES, urgent_reasons=frozenset(), per_page=2
+        engine, build(q, username="anna", statuses=STATUSES, urgent_reasons=frozenset(), per_page=2)
     )
     assert total == 5 and len(rows) == 2
     assert "page=3" in q.params(page=3) and "status=alle" in q.params(page=3)
