@@ -458,15 +458,25 @@ def _check_references(offices_raw: Any, services_raw: Any, special_raw: Any) -> 
     return errors
 
 
+def _office(o: dict[str, Any], **fields: Any) -> Office:
+    """An office or external authority: what both have, and ``fields``."""
+    return Office(
+        id=o["id"],
+        name=o["name"],
+        aliases=tuple(o.get("aliases", ())),
+        address=o.get("address"),
+        phone=o.get("phone"),
+        article=o.get("article"),
+        translations=dict(o.get("translations") or {}),
+        **fields,
+    )
+
+
 def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) -> Knowledge:
     offices: dict[str, Office] = {}
     for o in offices_raw["offices"]:
-        offices[o["id"]] = Office(
-            id=o["id"],
-            name=o["name"],
-            aliases=tuple(o.get("aliases", ())),
-            address=o.get("address"),
-            phone=o.get("phone"),
+        offices[o["id"]] = _office(
+            o,
             email=o.get("email"),
             opening_hours=o.get("opening_hours"),
             appointment_url=o.get("appointment_url"),
@@ -479,21 +489,9 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             website=o.get("website"),
             accessibility=o.get("accessibility"),
             payment=o.get("payment"),
-            article=o.get("article"),
-            translations=dict(o.get("translations") or {}),
         )
     for o in offices_raw.get("external_authorities") or []:
-        offices[o["id"]] = Office(
-            id=o["id"],
-            name=o["name"],
-            aliases=tuple(o.get("aliases", ())),
-            address=o.get("address"),
-            phone=o.get("phone"),
-            external=True,
-            note=o["note"],
-            article=o.get("article"),
-            translations=dict(o.get("translations") or {}),
-        )
+        offices[o["id"]] = _office(o, external=True, note=o["note"])
     services = {
         s["id"]: Service(
             id=s["id"],
