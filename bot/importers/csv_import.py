@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from bot.importers import knowledge_writer as writer
@@ -133,6 +133,18 @@ def _identified(
     return None
 
 
+def _records(
+    path: Path, kind: str, seen: set[str], errors: list[str]
+) -> Iterator[tuple[dict[str, str], str, str, str]]:
+    """``(row, where, ID, Name)`` of each row with a new ID and a name (see
+    :func:`_identified`); ``where`` names the file and line for error messages."""
+    for line, row in read_rows(path, kind, errors):
+        where = f"{path.name}: line {line}"
+        named = _identified(row, where, seen, errors)
+        if named is not None:
+            yield row, where, *named
+
+
 def import_csv(
     offices_path: Path, services_path: Path, target: writer.ImportTarget
 ) -> writer.ImportResult:
@@ -149,12 +161,7 @@ def import_csv(
         return writer.clean_url(value, target.appointment_base)
 
     ids: set[str] = set()
-    for line, row in read_rows(offices_path, "offices", errors):
-        where = f"{offices_path.name}: line {line}"
-        named = _identified(row, where, ids, errors)
-        if named is None:
-            continue
-        oid, name = named
+    for row, where, oid, name in _records(offices_path, "offices", ids, errors):
         email = _cleaned(row, "E-Mail", writer.clean_email, "an e-mail address", where, errors)
         link = _cleaned(row, "Terminlink", appointment_url, "a web address", where, errors)
         street = " ".join(x for x in (_cell(row, "Straße"), _cell(row, "Hausnummer")) if x)
@@ -189,12 +196,7 @@ def import_csv(
         )
     services: list[writer.ImportedService] = []
     sids: set[str] = set()
-    for line, row in read_rows(services_path, "services", errors):
-        where = f"{services_path.name}: line {line}"
-        named = _identified(row, where, sids, errors)
-        if named is None:
-            continue
-        sid, name = named
+    for row, where, sid, name in _records(services_path, "services", sids, errors):
         refs = [r.strip() for r in (_cell(row, "Standorte") or "").replace(",", "|").split("|")]
         refs = [r for r in refs if r]
         if not refs:

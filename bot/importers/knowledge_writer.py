@@ -14,7 +14,7 @@ import shutil
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,17 +85,8 @@ class CityProfile:
     website_base_url: str = ""
 
     def as_yaml(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "state": self.state,
-            "timezone": self.timezone,
-            "contact": self.contact,
-            "public_phone_prefixes": self.public_phone_prefixes,
-            "public_email_domains": self.public_email_domains,
-            "case_reference_prefix": self.case_reference_prefix,
-            "appointment_base_url": self.appointment_base_url,
-            "website_base_url": self.website_base_url,
-        }
+        """Every field, in the order above (the order of ``city.yml``)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
