@@ -108,6 +108,18 @@ def new_app() -> Sanic:
     return bare_app("rl")
 
 
+def limited_app(per_minute: int, trusted: Any = (), **options: Any) -> Sanic:
+    """An app with one page ``/x`` behind the per-IP limit."""
+    app = new_app()
+
+    @app.get("/x")
+    async def x(_):
+        return text("ok")
+
+    limit_requests(app, IpRateLimiter(per_minute), trusted, **options)
+    return app
+
+
 async def status(http, method: str, url: str, ip: str | None = None, **kw: Any) -> int:
     headers = dict(kw.pop("headers", {}))
     if ip:
@@ -118,13 +130,7 @@ async def status(http, method: str, url: str, ip: str | None = None, **kw: Any) 
 
 
 async def test_429_body_and_retry_after_header():
-    app = new_app()
-
-    @app.get("/x")
-    async def x(_):
-        return text("ok")
-
-    limit_requests(app, IpRateLimiter(2), (), exempt_loopback=False)
+    app = limited_app(2, exempt_loopback=False)
     async with serve(app) as (url, http):
         assert [await status(http, "GET", f"{url}/x") for _ in range(2)] == [200, 200]
         async with http.get(f"{url}/x") as resp:
@@ -136,26 +142,14 @@ async def test_429_body_and_retry_after_header():
 
 
 async def test_without_trusted_proxies_a_forged_header_does_not_escape_the_limit():
-    app = new_app()
-
-    @app.get("/x")
-    async def x(_):
-        return text("ok")
-
-    limit_requests(app, IpRateLimiter(3), (), exempt_loopback=False)
+    app = limited_app(3, exempt_loopback=False)
     async with serve(app) as (url, http):
         codes = [await status(http, "GET", f"{url}/x", ip=f"203.0.113.{i}") for i in range(5)]
     assert codes == [200, 200, 200, 429, 429]
 
 
 async def test_loopback_is_exempt_by_default():
-    app = new_app()
-
-    @app.get("/x")
-    async def x(_):
-        return text("ok")
-
-    limit_requests(app, IpRateLimiter(1), PROXY)
+    app = limited_app(1, PROXY)
     async with serve(app) as (url, http):
         assert {await status(http, "GET", f"{url}/x") for _ in range(5)} == {200}
         assert [await status(http, "GET", f"{url}/x", ip="203.0.113.1") for _ in range(2)] == [
