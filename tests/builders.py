@@ -1,8 +1,10 @@
-"""Builders for the tests' own data: cases as the dialogue creates them."""
+"""Builders for the tests' own data: cases as the dialogue creates them, recorded payloads."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.handoff.tickets import NewTicket
@@ -23,3 +25,11 @@ def new_ticket(reference: str, sender_id: str, created: datetime, **fields: Any)
         "due_at": created + timedelta(days=1),
     }
     return NewTicket(**{**values, **fields})
+
+
+CONNECTORS = Path(__file__).resolve().parent / "data" / "connectors"
+
+
+def connector_shapes(file_name: str) -> Any:
+    """Recorded payloads of a messenger platform (``tests/data/connectors/<file_name>``)."""
+    return json.loads((CONNECTORS / file_name).read_text())
