@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -127,3 +128,10 @@ async def staff_login(
         allow_redirects=False,
     ) as resp:
         return resp.status
+
+
+def csrf_in(page: str) -> str:
+    """The CSRF token in a staff page's forms."""
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, page[:500]
+    return match.group(1)

@@ -21,6 +21,7 @@ from tests.webserver import (
     API_TOKENS,
     add_staff,
     app_settings,
+    csrf_in,
     running_app,
     staff_login,
 )
@@ -99,7 +100,7 @@ async def test_staff_cannot_act_on_another_office_s_case(settings):
     async with running_app(settings) as web:
         await login(web, "anna")
         _, html = await page(web, "/staff/tickets/MS-MITT-0001")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        csrf = csrf_in(html)
         base = f"{web.url}/staff/tickets/MS-STAN-0001"
         for action, data in [
             ("note", {"text": "gelesen"}),
@@ -147,7 +148,7 @@ async def test_forwarding_hands_the_case_to_the_other_office(settings):
     async with running_app(settings) as web:
         await login(web, "anna")
         _, html = await page(web, "/staff/tickets/MS-MITT-0001")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        csrf = csrf_in(html)
         async with web.http.post(
             f"{web.url}/staff/tickets/MS-MITT-0001/update",
             data={"csrf": csrf, "office": "standesamt"},

@@ -25,7 +25,7 @@ from bot.store import audit_log, make_engine, ticket_messages, tickets
 from bot.web.auth import upsert_user
 from bot.web.inbox_query import InboxQuery, Labels, build, run
 from tests.builders import new_ticket
-from tests.webserver import STAFF_PASSWORD, app_settings, running_app, staff_login
+from tests.webserver import STAFF_PASSWORD, app_settings, csrf_in, running_app, staff_login
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATED = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
@@ -94,9 +94,7 @@ def refs(html: str) -> list[str]:
 
 
 def csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
+    return csrf_in(html)
 
 
 # --- German articles ------------------------------------------------------------------

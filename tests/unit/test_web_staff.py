@@ -8,7 +8,6 @@ The full round trip with Rasa is in tests/e2e.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from tests.webserver import (
     STAFF_PASSWORD,
     add_staff,
     app_settings,
+    csrf_in,
     running_app,
     staff_login,
 )
@@ -63,9 +63,7 @@ login = staff_login
 async def csrf_of(web, path: str) -> str:
     async with web.http.get(f"{web.url}{path}") as resp:
         page = await resp.text()
-    match = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert match, page[:500]
-    return match.group(1)
+    return csrf_in(page)
 
 
 async def test_inbox_requires_login(settings):
