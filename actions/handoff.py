@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, message_text
 from bot import runtime
+from bot.cases import resume
 from bot.dialogue import Outcome, netiquette
 from bot.dialogue.handoff import (
     HandoffRequest,
@@ -157,11 +158,13 @@ class ActionResumeCase(Action):
             resume_on_website,
             runtime.knowledge(),
             runtime.handoff_engine,
-            str(token or ""),
-            tracker.sender_id,
-            (tracker.get_latest_input_channel() or "").lower(),
+            resume.Request(
+                token=str(token or ""),
+                sender_id=tracker.sender_id,
+                channel=(tracker.get_latest_input_channel() or "").lower(),
+                client=_client_key(tracker),
+            ),
             runtime.now(),
-            _client_key(tracker),
             runtime.resume_failures(),
         )
         return apply(result, dispatcher)

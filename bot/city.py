@@ -24,55 +24,53 @@ from typing import Any
 import jsonschema
 import yaml
 
-CITY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "state"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "minLength": 2},
-        "state": {"type": "string", "minLength": 2, "maxLength": 2},
-        "timezone": {"type": "string"},
-        "contact": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "office": {"type": "string"},
-                "address": {"type": "string"},
-                "phone": {"type": "string"},
-                "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
-                "website": {"type": "string", "pattern": "^https?://"},
-                "data_protection_email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
+from bot import schema
+
+CITY_SCHEMA: dict[str, Any] = schema.record(
+    ["name", "state"],
+    {
+        "name": schema.text(2),
+        "state": schema.STATE,
+        "timezone": schema.TEXT,
+        "contact": schema.record(
+            [],
+            {
+                "office": schema.TEXT,
+                "address": schema.TEXT,
+                "phone": schema.TEXT,
+                "email": schema.EMAIL,
+                "website": schema.URL,
+                "data_protection_email": schema.EMAIL,
             },
-        },
-        "road_closures": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "office": {"type": "string"},
-                "phone": {"type": "string"},
-                "website": {"type": "string", "pattern": "^https?://"},
+        ),
+        "road_closures": schema.record(
+            [],
+            {
+                "office": schema.TEXT,
+                "phone": schema.TEXT,
+                "website": schema.URL,
             },
-        },
+        ),
         "public_phone_prefixes": {
             "type": "array",
             "items": {"type": "string", "pattern": "^[0-9]+$"},
         },
-        "public_email_domains": {"type": "array", "items": {"type": "string", "minLength": 3}},
+        "public_email_domains": {"type": "array", "items": schema.text(3)},
         "case_reference_prefix": {"type": "string", "pattern": "^[A-Z]{0,4}$"},
-        "appointment_base_url": {"type": "string", "pattern": "^(https?://.*)?$"},
-        "website_base_url": {"type": "string", "pattern": "^(https?://.*)?$"},
+        "appointment_base_url": schema.URL_OR_EMPTY,
+        "website_base_url": schema.URL_OR_EMPTY,
         "social_emergency": {
             "type": "object",
             "additionalProperties": False,
             "required": ["name", "phone"],
             "properties": {
-                "name": {"type": "string", "minLength": 2},
-                "phone": {"type": "string", "minLength": 3},
-                "hours": {"type": "string"},
+                "name": schema.text(2),
+                "phone": schema.text(3),
+                "hours": schema.TEXT,
             },
         },
     },
-}
+)
 
 
 @dataclass(frozen=True)

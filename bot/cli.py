@@ -461,8 +461,13 @@ def cmd_retention(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     """Writes a complete knowledge directory from a DLDB export or two CSV files."""
     from bot.importers.csv_import import import_csv
-    from bot.importers.dldb import ImportError_, import_dldb
-    from bot.importers.knowledge_writer import ImportTarget, read_district_map, write_knowledge
+    from bot.importers.dldb import import_dldb
+    from bot.importers.knowledge_writer import (
+        ImportError_,
+        ImportTarget,
+        read_district_map,
+        write_knowledge,
+    )
     from bot.knowledge.opening_hours import state_holidays
 
     try:

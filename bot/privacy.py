@@ -24,7 +24,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -39,22 +39,9 @@ from bot.cases.model import CLOSED
 from bot.handoff.redact import redact
 from bot.handoff.reference import reference_pattern
 from bot.rasa_events import events
-from bot.store import audit_log, backlog
+from bot.store import audit_log, backlog, chunks
 
 logger = logging.getLogger(__name__)
-
-BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
-
-
-def _chunks(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _has_events(engine: Engine) -> bool:
@@ -137,7 +124,7 @@ def expired_conversations(tracker: Engine, cutoff: datetime) -> list[str]:
 
 def _events_of(conn: Connection, senders: Iterable[str], delete: bool) -> int:
     total = 0
-    for batch in _chunks(senders):
+    for batch in chunks(senders):
         where = events.c.sender_id.in_(batch)
         if delete:
             total += conn.execute(sa.delete(events).where(where)).rowcount or 0
@@ -165,7 +152,7 @@ def expire_conversations(
         with tracker.connect() as conn:
             return len(senders), _events_of(conn, senders, delete=False)
     deleted = 0
-    for batch in _chunks(senders):  # one short transaction per batch: Rasa keeps writing
+    for batch in chunks(senders):  # one short transaction per batch: Rasa keeps writing
         with tracker.begin() as conn:
             deleted += _events_of(conn, batch, delete=True)
     return len(senders), deleted
@@ -425,6 +412,7 @@ def erase(
     scope: ErasureScope,
     actor: str,
     now: datetime,
+    *,
     hash_key: str = "",
     reason: str = "",
 ) -> dict[str, int]:
@@ -452,7 +440,7 @@ def erase(
     with handoff.begin() as conn:
         fb = feedback_table()
         if fb is not None and scope.senders:
-            for batch in _chunks(sorted(scope.senders)):
+            for batch in chunks(sorted(scope.senders)):
                 deleted["feedback"] += (
                     conn.execute(sa.delete(fb).where(fb.c.sender_id.in_(batch))).rowcount or 0
                 )

@@ -7,6 +7,7 @@ Core tables on both. Engines are created by :func:`make_engine`, never at import
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,27 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 metadata = sa.MetaData()
+
+
+def _moment(name: str, nullable: bool = False, index: bool | None = None) -> sa.Column:
+    """A point in time; every one is stored with its time zone."""
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable, index=index)
+
+
+BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
+
+
+def chunks(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    """``items`` in lists of at most ``size``, for queries with an ``IN (...)`` clause."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
 
 tickets = sa.Table(
     "tickets",
@@ -33,13 +55,13 @@ tickets = sa.Table(
     sa.Column("summary", sa.Text, nullable=False, default=""),
     sa.Column("transcript", sa.Text, nullable=False, default="[]"),
     sa.Column("redacted", sa.Boolean, nullable=False, default=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("first_response_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("interim_sent_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("overdue_notified_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+    _moment("created_at"),
+    _moment("due_at"),
+    _moment("first_response_at", nullable=True),
+    _moment("interim_sent_at", nullable=True),
+    _moment("notified_at", nullable=True),
+    _moment("overdue_notified_at", nullable=True),
+    _moment("closed_at", nullable=True),
     sa.Column("close_reason", sa.String(40), nullable=True),
 )
 
@@ -51,7 +73,7 @@ ticket_messages = sa.Table(
     sa.Column("kind", sa.String(20), nullable=False),  # reply | note | interim | system
     sa.Column("author", sa.String(80), nullable=True),
     sa.Column("text", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    _moment("created_at"),
     sa.Column("delivered", sa.Boolean, nullable=False, default=False),
 )
 
@@ -66,7 +88,7 @@ message_deliveries = sa.Table(
     sa.Column("state", sa.String(20), nullable=False),  # zugestellt | wartet | nicht_zugestellt
     sa.Column("channel", sa.String(40), nullable=True),
     sa.Column("detail", sa.String(200), nullable=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    _moment("at"),
     sa.Column("attempts", sa.Integer, nullable=False, default=1),
 )
 
@@ -77,9 +99,9 @@ resume_tokens = sa.Table(
     metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
     sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False, index=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    _moment("created_at"),
+    _moment("expires_at"),
+    _moment("used_at", nullable=True),
 )
 
 users = sa.Table(
@@ -91,7 +113,7 @@ users = sa.Table(
     sa.Column("role", sa.String(20), nullable=False),  # staff | trainer | admin
     sa.Column("office", sa.String(60), nullable=True),
     sa.Column("email", sa.String(200), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    _moment("created_at"),
 )
 
 backlog = sa.Table(
@@ -101,7 +123,7 @@ backlog = sa.Table(
     sa.Column("text", sa.Text, nullable=False),  # redacted
     sa.Column("kind", sa.String(30), nullable=False),  # fallback | out_of_scope | unknown_*
     sa.Column("channel", sa.String(40), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    _moment("created_at"),
     sa.Column("status", sa.String(20), nullable=False, default="open", index=True),
     sa.Column("resolution", sa.String(200), nullable=True),
 )
@@ -115,7 +137,7 @@ feedback = sa.Table(
     sa.Column("rating", sa.SmallInteger, nullable=False),  # +1 helpful, -1 not helpful
     sa.Column("comment", sa.Text, nullable=True),  # redacted, at most 500 characters
     sa.Column("topic", sa.String(60), nullable=True),  # intent of the rated answer
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    _moment("created_at", index=True),
 )
 
 sessions = sa.Table(
@@ -124,15 +146,15 @@ sessions = sa.Table(
     sa.Column("token_hash", sa.String(64), primary_key=True),
     sa.Column("username", sa.String(80), nullable=False),
     sa.Column("csrf", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    _moment("created_at"),
+    _moment("expires_at"),
 )
 
 audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    _moment("at"),
     sa.Column("actor", sa.String(80), nullable=False),
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("target", sa.String(200), nullable=True),
@@ -148,7 +170,7 @@ webhook_seen = sa.Table(
     "webhook_seen",
     metadata,
     sa.Column("key_hash", sa.String(64), primary_key=True),
-    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    _moment("seen_at", index=True),
 )
 
 # When a messenger contact last wrote (WhatsApp's 24-hour customer-service window) and
@@ -158,7 +180,7 @@ messenger_windows = sa.Table(
     "messenger_windows",
     metadata,
     sa.Column("key_hash", sa.String(64), primary_key=True),
-    sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=False),
+    _moment("last_inbound_at"),
     sa.Column("pending", sa.Text, nullable=False, default="[]"),
 )
 

@@ -226,24 +226,11 @@ def build(
 
 
 def run(
-    engine: sa.engine.Engine,
-    query: InboxQuery,
-    *,
-    username: str,
-    statuses: Mapping[str, str],
-    urgent_reasons: frozenset[str],
-    scope: Any = None,
-    per_page: int = PER_PAGE,
+    engine: sa.engine.Engine, selects: tuple[sa.sql.Select, sa.sql.Select]
 ) -> tuple[list[Any], int]:
-    """The rows of the requested page and the total number of matches."""
-    page, count = build(
-        query,
-        username=username,
-        statuses=statuses,
-        urgent_reasons=urgent_reasons,
-        scope=scope,
-        per_page=per_page,
-    )
+    """The rows of the requested page and the total number of matches (``selects``: what
+    :func:`build` made for the query)."""
+    page, count = selects
     with engine.connect() as conn:
         total = int(conn.execute(count).scalar() or 0)
         rows = list(conn.execute(page))

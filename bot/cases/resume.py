@@ -51,6 +51,23 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A resume link opened in a conversation.
+
+    Attributes:
+        token: the token from the link (as sent by the widget).
+        sender_id: the website conversation that opened the link.
+        channel: the input channel of the message; only the website is accepted.
+        client: a key for the client (a pseudonymous hash of its IP address).
+    """
+
+    token: str
+    sender_id: str
+    channel: str
+    client: str
+
+
+@dataclass(frozen=True)
 class Attempt:
     """What a resume attempt found."""
 
@@ -95,27 +112,17 @@ def _audit(conn: Connection, now: datetime, action: str, target: str | None, det
     )
 
 
-def redeem(
-    engine: Engine,
-    token: str,
-    sender_id: str,
-    channel: str,
-    now: datetime,
-    client: str,
-    failures: RateLimiter,
-) -> Attempt:
-    """Moves the case of ``token`` to this website conversation, once.
+def redeem(engine: Engine, request: Request, now: datetime, failures: RateLimiter) -> Attempt:
+    """Moves the case of the request's token to its website conversation, once.
 
     Args:
         engine: the project's store.
-        token: the token from the link (as sent by the widget).
-        sender_id: the website conversation that opened the link.
-        channel: the input channel of the message; only the website is accepted.
+        request: the link's token, the conversation, its channel and client.
         now: the current time (injected).
-        client: a key for the client (a pseudonymous hash of its IP address).
         failures: failed attempts per client; above its limit nothing is looked up.
     """
-    token = str(token or "").strip()
+    token = str(request.token or "").strip()
+    sender_id, channel, client = request.sender_id, request.channel, request.client
     if channel != WEBSITE_CHANNEL:
         with engine.begin() as conn:
             _audit(conn, now, "resume_refused", None, f"channel={channel[:40]}")

@@ -43,7 +43,14 @@ from bot.cases.model import (
     overdue_clause,
 )
 from bot.handoff.redact import redact
-from bot.store import audit_log, message_deliveries, resume_tokens, ticket_messages, tickets
+from bot.store import (
+    audit_log,
+    chunks,
+    message_deliveries,
+    resume_tokens,
+    ticket_messages,
+    tickets,
+)
 from bot.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -51,7 +58,6 @@ if TYPE_CHECKING:
     from bot.cases.inbox import InboxQuery
     from bot.handoff.tickets import NewTicket
 
-BATCH = 500  # ids per IN (...) clause: well below SQLite's and PostgreSQL's limits
 SYSTEM_ACTOR = "system"
 
 
@@ -65,17 +71,6 @@ class Denied(PermissionError):
 
 class CaseClosed(RuntimeError):
     """The change needs an open case; reopen it first."""
-
-
-def _chunks(items: Iterable[Any], size: int = BATCH) -> Iterable[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _audit(conn: Connection, actor: str, action: str, target: str | None, detail: str = "") -> None:
@@ -162,21 +157,26 @@ def by_reference(engine: Engine, reference: str) -> Any:
         return conn.execute(sa.select(tickets).where(tickets.c.reference == reference)).first()
 
 
+def _with_delivery() -> sa.sql.Select:
+    """Messages joined with what their channel reported (``delivery_state``,
+    ``delivery_detail``, ``delivery_attempts``; None: nothing)."""
+    d = message_deliveries.c
+    return sa.select(
+        ticket_messages,
+        d.state.label("delivery_state"),
+        d.detail.label("delivery_detail"),
+        d.attempts.label("delivery_attempts"),
+    ).select_from(
+        ticket_messages.outerjoin(message_deliveries, d.message_id == ticket_messages.c.id)
+    )
+
+
 def messages(engine: Engine, ticket_id: int) -> list[dict[str, Any]]:
     """Replies, notes, interim and system messages of a case, oldest first, each with what
     its channel reported (``delivery_state``, ``delivery_detail``; None: nothing)."""
-    d = message_deliveries.c
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(
-                ticket_messages,
-                d.state.label("delivery_state"),
-                d.detail.label("delivery_detail"),
-                d.attempts.label("delivery_attempts"),
-            )
-            .select_from(
-                ticket_messages.outerjoin(message_deliveries, d.message_id == ticket_messages.c.id)
-            )
+            _with_delivery()
             .where(ticket_messages.c.ticket_id == ticket_id)
             .order_by(ticket_messages.c.id)
         )
@@ -185,20 +185,8 @@ def messages(engine: Engine, ticket_id: int) -> list[dict[str, Any]]:
 
 def message(engine: Engine, message_id: int) -> dict[str, Any] | None:
     """One message with its delivery state (see :func:`messages`)."""
-    d = message_deliveries.c
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                ticket_messages,
-                d.state.label("delivery_state"),
-                d.detail.label("delivery_detail"),
-                d.attempts.label("delivery_attempts"),
-            )
-            .select_from(
-                ticket_messages.outerjoin(message_deliveries, d.message_id == ticket_messages.c.id)
-            )
-            .where(ticket_messages.c.id == message_id)
-        ).first()
+        row = conn.execute(_with_delivery().where(ticket_messages.c.id == message_id)).first()
     return None if row is None else dict(row._mapping)
 
 
@@ -206,7 +194,7 @@ def undelivered_replies(engine: Engine, ticket_ids: Collection[int]) -> dict[int
     """Ticket id -> staff replies not (yet) confirmed as delivered (the inbox marks them)."""
     out: dict[int, int] = {}
     with engine.connect() as conn:
-        for batch in _chunks(sorted(ticket_ids)):
+        for batch in chunks(sorted(ticket_ids)):
             for ticket_id, n in conn.execute(
                 sa.select(ticket_messages.c.ticket_id, sa.func.count())
                 .where(
@@ -254,7 +242,7 @@ def latest_citizen_messages(engine: Engine, ticket_ids: Collection[int]) -> dict
         return {}
     out: dict[int, datetime] = {}
     with engine.connect() as conn:
-        for batch in _chunks(sorted(ticket_ids)):
+        for batch in chunks(sorted(ticket_ids)):
             for ticket_id, latest in conn.execute(
                 sa.select(ticket_messages.c.ticket_id, sa.func.max(ticket_messages.c.created_at))
                 .where(ticket_messages.c.kind == "citizen", ticket_messages.c.ticket_id.in_(batch))
@@ -440,7 +428,7 @@ def delete_cases(conn: Connection, ids: list[int], delete: bool = True) -> tuple
     """Deletes the cases ``ids`` with their messages and resume tokens (in ``conn``'s
     transaction), or only counts them. Returns ``(cases, messages)``."""
     n_tickets = n_messages = 0
-    for batch in _chunks(ids):
+    for batch in chunks(ids):
         msgs = ticket_messages.c.ticket_id.in_(batch)
         if delete:
             conn.execute(
@@ -487,7 +475,7 @@ def related(conn: Connection, senders: Collection[str], ids: Collection[int]) ->
 def count_messages(conn: Connection, ids: Collection[int]) -> int:
     """How many messages the cases ``ids`` hold."""
     total = 0
-    for batch in _chunks(sorted(ids)):
+    for batch in chunks(sorted(ids)):
         total += conn.execute(
             sa.select(sa.func.count()).where(ticket_messages.c.ticket_id.in_(batch))
         ).scalar_one()
@@ -549,12 +537,14 @@ class Desk:
             return [], 0
         return inbox.run(
             self.engine,
-            query,
-            username=self.user.username,
-            statuses=statuses,
-            urgent_reasons=urgent_reasons,
-            scope=self.scope(),
-            per_page=per_page or inbox.PER_PAGE,
+            inbox.build(
+                query,
+                username=self.user.username,
+                statuses=statuses,
+                urgent_reasons=urgent_reasons,
+                scope=self.scope(),
+                per_page=per_page or inbox.PER_PAGE,
+            ),
         )
 
     def viewed(self, row: Any, detail: str = "") -> None:

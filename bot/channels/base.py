@@ -90,6 +90,17 @@ def meta_handshake(request: Request, verify_token: str) -> HTTPResponse:
     return response.text("invalid verify token", status=403)
 
 
+def webhook_blueprint(name: str, module: str) -> Blueprint:
+    """A channel's blueprint with the health check (``GET /``) every channel answers."""
+    bp = Blueprint(name, module)
+
+    @bp.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    return bp
+
+
 class WebhookInput(InputChannel, abc.ABC):
     """A signed webhook: authenticate, parse, de-duplicate, guard, hand to Rasa."""
 
@@ -121,12 +132,8 @@ class WebhookInput(InputChannel, abc.ABC):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Health, handshake and the authenticated webhook, limited per client IP."""
         name = self.name()
-        bp = Blueprint(f"{name}_webhook", __name__)
+        bp = webhook_blueprint(f"{name}_webhook", __name__)
         handler = guard_handler(on_new_message)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:

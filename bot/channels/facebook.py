@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 
 from bot import config
 from bot.cases import delivery
+from bot.channels.base import webhook_blueprint
 from bot.channels.dedup import seen_messages
 from bot.channels.guard import limit_webhooks
 from bot.channels.guard import secret_bytes as _b
@@ -192,12 +193,8 @@ class SignedFacebookInput(FacebookInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Health, subscription handshake and the signed webhook."""
-        bp = Blueprint(self.blueprint_name, __name__)
+        bp = webhook_blueprint(self.blueprint_name, __name__)
         handler = guard_handler(on_new_message)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:

@@ -30,6 +30,22 @@ CHANNEL_VARS = {
     "threema": THREEMA_VARS,
 }
 
+# Each messenger's connector and its credential keys: first those of its variables above
+# (in their order), then optional ones, read from the variable CHANNEL_KEY.
+CONNECTORS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "facebook": ("bot.channels.facebook.SignedFacebookInput",
+                 ("verify", "secret", "page-access-token"), ()),
+    "telegram": ("bot.channels.telegram.SignedTelegramInput",
+                 ("access_token", "verify", "webhook_url", "secret_token"), ()),
+    "whatsapp": ("bot.channels.whatsapp.WhatsAppInput",
+                 ("verify_token", "app_secret", "access_token", "phone_number_id"),
+                 ("graph_url", "template_name", "template_language")),
+    "instagram": ("bot.channels.instagram.InstagramInput",
+                  ("verify", "secret", "access-token"), ("graph_url",)),
+    "threema": ("bot.channels.threema.ThreemaInput",
+                ("id", "secret", "private_key"), ("api_url",)),
+}  # fmt: skip
+
 
 def _settings(source: Settings | Mapping[str, str]) -> Settings:
     return source if isinstance(source, Settings) else Settings.from_env(source)
@@ -49,42 +65,13 @@ def enabled_channels(source: Settings | Mapping[str, str]) -> list[str]:
 def messenger_credentials(source: Settings | Mapping[str, str]) -> dict[str, Any]:
     """Credentials sections for the messengers whose variables are all set."""
     settings = _settings(source)
+    fields = Settings.variables()
     creds: dict[str, Any] = {}
-    if _all_set(settings, FACEBOOK_VARS):
-        creds["bot.channels.facebook.SignedFacebookInput"] = {
-            "verify": settings.facebook_verify_token,
-            "secret": settings.facebook_app_secret,
-            "page-access-token": settings.facebook_page_access_token,
-        }
-    if _all_set(settings, TELEGRAM_VARS):
-        creds["bot.channels.telegram.SignedTelegramInput"] = {
-            "access_token": settings.telegram_bot_token,
-            "verify": settings.telegram_bot_name,
-            "webhook_url": settings.telegram_webhook_url,
-            "secret_token": settings.telegram_secret_token,
-        }
-    if _all_set(settings, WHATSAPP_VARS):
-        creds["bot.channels.whatsapp.WhatsAppInput"] = {
-            "verify_token": settings.whatsapp_verify_token,
-            "app_secret": settings.whatsapp_app_secret,
-            "access_token": settings.whatsapp_access_token,
-            "phone_number_id": settings.whatsapp_phone_number_id,
-            "graph_url": settings.whatsapp_graph_url,
-            "template_name": settings.whatsapp_template_name,
-            "template_language": settings.whatsapp_template_language,
-        }
-    if _all_set(settings, INSTAGRAM_VARS):
-        creds["bot.channels.instagram.InstagramInput"] = {
-            "verify": settings.instagram_verify_token,
-            "secret": settings.instagram_app_secret,
-            "access-token": settings.instagram_access_token,
-            "graph_url": settings.instagram_graph_url,
-        }
-    if _all_set(settings, THREEMA_VARS):
-        creds["bot.channels.threema.ThreemaInput"] = {
-            "id": settings.threema_id,
-            "secret": settings.threema_secret,
-            "private_key": settings.threema_private_key,
-            "api_url": settings.threema_api_url,
-        }
+    for name, (connector, keys, optional) in CONNECTORS.items():
+        if _all_set(settings, CHANNEL_VARS[name]):
+            variables = (*CHANNEL_VARS[name], *(f"{name}_{key}".upper() for key in optional))
+            creds[connector] = {
+                key: getattr(settings, fields[variable])
+                for key, variable in zip((*keys, *optional), variables, strict=True)
+            }
     return creds

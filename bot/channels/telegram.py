@@ -26,7 +26,7 @@ from sanic.response import HTTPResponse
 
 from bot import config
 from bot.cases import delivery
-from bot.channels.base import required_credentials
+from bot.channels.base import required_credentials, webhook_blueprint
 from bot.channels.dedup import seen_messages
 from bot.channels.guard import limit_webhooks
 from bot.channels.guard import secret_bytes as _b
@@ -134,17 +134,13 @@ class SignedTelegramInput(TelegramInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Health and the signed webhook."""
-        bp = Blueprint("telegram_webhook", __name__)
+        bp = webhook_blueprint("telegram_webhook", __name__)
         handler = guard_handler(on_new_message)
         out = self.get_output_channel()
 
         @bp.listener("after_server_start")
         async def _register(_app: Any, _loop: Any) -> None:
             await self.register_webhook()
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:

@@ -17,6 +17,7 @@ from typing import Any
 from bot import texts
 from bot.dialogue import Outcome, entity_values, office_name, payload_button
 from bot.knowledge.base import Knowledge, Office, Service
+from bot.text import UMLAUTS
 
 DETAILS = (
     "fee",
@@ -30,7 +31,6 @@ DETAILS = (
 )
 """Values of the ``detail`` entity (domain/details.yml)."""
 
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 # First match wins: "Brauche ich einen Termin?" is about the appointment, although
 # "brauche ich" alone would ask for the documents.
@@ -74,7 +74,7 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 
 def _fold(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower().translate(_FOLD)).split())
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower().translate(UMLAUTS)).split())
 
 
 def detail_of(text: str, entities: list[dict[str, Any]]) -> str | None:

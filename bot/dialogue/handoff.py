@@ -19,6 +19,7 @@ from bot.handoff.due import due_in_words, due_time
 from bot.handoff.policy import HandoffConfig, decide, other_ways, route
 from bot.handoff.redact import redact
 from bot.handoff.tickets import NewTicket, Outbox, new_reference, submit
+from bot.handoff.transcript import transcript
 from bot.knowledge.base import Knowledge, Office
 
 INTENT_REASONS = {
@@ -35,6 +36,7 @@ REASONS_WITH_TEXT = (
     "emergency",
     "urgent_social",
 )
+TRANSCRIPT_LINES = 50  # the last lines of the conversation stored with a case
 URGENT_HOURS = 2.0
 
 
@@ -137,27 +139,6 @@ def compute_due(
     return due_time(now, _working_day(knowledge, office), config.response_hours)
 
 
-def transcript(
-    events: list[dict[str, Any]], redacted: bool, limit: int = 50
-) -> list[dict[str, Any]]:
-    """The conversation so far (user and bot texts), optionally with identifiers removed."""
-    out = []
-    for e in events:
-        if e.get("event") not in ("user", "bot") or not e.get("text"):
-            continue
-        text = str(e["text"])
-        if text.startswith("/"):
-            continue
-        out.append(
-            {
-                "from": "citizen" if e["event"] == "user" else "bot",
-                "text": redact(text) if redacted else text,
-                "at": e.get("timestamp"),
-            }
-        )
-    return out[-limit:]
-
-
 def start(
     knowledge: Knowledge,
     config: HandoffConfig,
@@ -227,7 +208,7 @@ def create_ticket(
     office = knowledge.offices[office_id]
     due = compute_due(knowledge, config, office, now, urgent=req.emergency or req.urgent)
     redacted = switch or req.channel not in config.trusted_channels
-    lines = transcript(events, redacted=redacted)
+    lines = transcript(events, redacted=redacted, limit=TRANSCRIPT_LINES)
     summary = next((m["text"] for m in reversed(lines) if m["from"] == "citizen"), "")
     lang = texts.normalise(slots.get("language"))
     # staff see the conversation's language first in the inbox ("[EN] I need …")
@@ -302,11 +283,8 @@ def declined(knowledge: Knowledge, config: HandoffConfig, slots: dict[str, Any])
 def resume_on_website(
     knowledge: Knowledge,
     engine_factory: Callable[[], Engine],
-    token: str,
-    sender_id: str,
-    channel: str,
+    request: resume.Request,
     now: datetime,
-    client: str,
     failures: RateLimiter,
 ) -> Outcome:
     """Moves an open (messenger) case to this website conversation and pauses it.
@@ -316,7 +294,7 @@ def resume_on_website(
     own server.
     """
     out = Outcome()
-    attempt = resume.redeem(engine_factory(), token, sender_id, channel, now, client, failures)
+    attempt = resume.redeem(engine_factory(), request, now, failures)
     if attempt.outcome is resume.Outcome.WRONG_CHANNEL:
         out.say("utter_case_resume_website_only")
         return out

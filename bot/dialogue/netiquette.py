@@ -21,10 +21,10 @@ from typing import Any
 from bot.dialogue import Outcome
 from bot.dialogue.handoff import HandoffRequest
 from bot.knowledge.base import Knowledge
+from bot.text import UMLAUTS
 
 REPEAT_AFTER = 3  # from this reminder on, the reply also names the contact
 
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 _NOT_A_TIME = (
     r"(?! (?:\d|halb|viertel|ein|eins|zwei|drei|vier|fuenf|sechs|sieben|acht|neun|zehn|elf"
@@ -65,7 +65,7 @@ _CONCERN = re.compile(
 
 
 def _fold(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9']+", " ", (text or "").lower().translate(_FOLD)).split())
+    return " ".join(re.sub(r"[^a-z0-9']+", " ", (text or "").lower().translate(UMLAUTS)).split())
 
 
 def is_threat(text: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from bot import texts
 from bot.dialogue import Outcome, office_name, payload_button, resolve
 from bot.knowledge.base import Knowledge, Office
-from bot.knowledge.opening_hours import DayHours, OfficeSchedule, SpecialHours
+from bot.knowledge.opening_hours import DayHours, OfficeSchedule
 from bot.knowledge.when import PART_OF_DAY_RANGES, When, parse_when
 from bot.texts import fmt_date, fmt_intervals, fmt_time
 
@@ -34,13 +34,12 @@ def resolve_office(
 
 def schedule_for(knowledge: Knowledge, office: Office) -> OfficeSchedule:
     """The office's schedule with the state's holidays and its special hours."""
-    special = [
-        SpecialHours(office_id=e.office, start=e.start, end=e.end, hours=e.hours, note=e.note)
-        for e in knowledge.special_for(office.id)
-    ]
     assert office.opening_hours is not None
     return OfficeSchedule(
-        office.opening_hours, state=knowledge.state, tz=knowledge.timezone, special=special
+        office.opening_hours,
+        state=knowledge.state,
+        tz=knowledge.timezone,
+        special=knowledge.special_for(office.id),
     )
 
 

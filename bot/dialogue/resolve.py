@@ -117,6 +117,16 @@ def _qualifier_after(knowledge: Knowledge, text: str, term: str) -> str | None:
     return None
 
 
+def _matched_office(knowledge: Knowledge, match: Match, text: str, said: str) -> OfficeRef:
+    """The office of the best fuzzy ``match`` for what was ``said`` (an entity's value or
+    the whole message ``text``), its qualifier checked; exact when ``said`` names it."""
+    office = knowledge.offices[match.key]
+    ref = _check_qualifier(knowledge, office, text, match.term)
+    if ref.office is not None and ref.office.id == office.id:
+        ref.exact = is_exact(knowledge, match.term, said)
+    return ref
+
+
 def _check_qualifier(knowledge: Knowledge, office: Office, text: str, term: str) -> OfficeRef:
     """The office, switched to its sibling or declared unknown by a qualifier after it."""
     qualifier = _qualifier_after(knowledge, text, term)
@@ -213,19 +223,11 @@ def resolve_office(
             return ref
         matches = knowledge.find_offices(value, threshold=ACCEPT_SCORE)
         if matches:
-            office = knowledge.offices[matches[0].key]
-            ref = _check_qualifier(knowledge, office, text, matches[0].term)
-            if ref.office is not None and ref.office.id == office.id:
-                ref.exact = is_exact(knowledge, matches[0].term, value)
-            return ref
+            return _matched_office(knowledge, matches[0], text, value)
         unknown = unknown or value
     matches = knowledge.find_offices(text, threshold=ACCEPT_SCORE) if text.strip() else []
     if matches:
-        office = knowledge.offices[matches[0].key]
-        ref = _check_qualifier(knowledge, office, text, matches[0].term)
-        if ref.office is not None and ref.office.id == office.id:
-            ref.exact = is_exact(knowledge, matches[0].term, text)
-        return ref
+        return _matched_office(knowledge, matches[0], text, text)
     if unknown is None:
         ref = bare_qualifier(knowledge, text, focus_office)
         if ref is not None:

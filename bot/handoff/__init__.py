@@ -1,15 +1,4 @@
-"""Handoff to staff: reasons and identifiers (detect), redaction, policy, tickets."""
+"""Handoff to staff: reasons and identifiers (detect), redaction, policy, tickets.
 
-from bot.handoff.detect import REASONS, Detection, Finding, detect, evaluate, find_identifiers
-from bot.handoff.redact import PLACEHOLDERS, redact
-
-__all__ = [
-    "PLACEHOLDERS",
-    "REASONS",
-    "Detection",
-    "Finding",
-    "detect",
-    "evaluate",
-    "find_identifiers",
-    "redact",
-]
+Import from the modules themselves (``bot.handoff.detect``, ``bot.handoff.redact``, ...).
+"""

@@ -19,22 +19,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from bot.importers.dldb import ImportError_
+from bot.importers import knowledge_writer as writer
 from bot.importers.hours import WEEKDAYS, convert_week
-from bot.importers.knowledge_writer import (
-    ImportedOffice,
-    ImportedService,
-    ImportReport,
-    ImportResult,
-    ImportTarget,
-    clean_email,
-    clean_url,
-    district_from_authority,
-    text_or_none,
-)
 
 OFFICE_COLUMNS = (
     "ID",
@@ -69,12 +58,12 @@ def read_rows(path: Path, kind: str, errors: list[str]) -> list[tuple[int, dict[
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
-        raise ImportError_(f"{path}: file not found") from exc
+        raise writer.ImportError_(f"{path}: file not found") from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ImportError_(f"{path.name}: line {line}: not UTF-8 text") from exc
+        raise writer.ImportError_(f"{path.name}: line {line}: not UTF-8 text") from exc
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -103,7 +92,23 @@ def read_rows(path: Path, kind: str, errors: list[str]) -> list[tuple[int, dict[
 
 
 def _cell(row: Mapping[str, str], column: str) -> str | None:
-    return text_or_none(row.get(_key(column)))
+    return writer.text_or_none(row.get(_key(column)))
+
+
+def _cleaned(
+    row: Mapping[str, str],
+    column: str,
+    clean: Callable[[str | None], str | None],
+    what: str,
+    where: str,
+    errors: list[str],
+) -> str | None:
+    """The cell cleaned; an error (``what`` it should be) when the cell has another value."""
+    raw = _cell(row, column)
+    value = clean(raw)
+    if raw and not value:
+        errors.append(f"{where}, column {column}: {raw!r} is not {what}")
+    return value
 
 
 def _list(value: str | None) -> list[str]:
@@ -128,30 +133,37 @@ def _identified(
     return None
 
 
-def import_csv(offices_path: Path, services_path: Path, target: ImportTarget) -> ImportResult:
+def _records(
+    path: Path, kind: str, seen: set[str], errors: list[str]
+) -> Iterator[tuple[dict[str, str], str, str, str]]:
+    """``(row, where, ID, Name)`` of each row with a new ID and a name (see
+    :func:`_identified`); ``where`` names the file and line for error messages."""
+    for line, row in read_rows(path, kind, errors):
+        where = f"{path.name}: line {line}"
+        named = _identified(row, where, seen, errors)
+        if named is not None:
+            yield row, where, *named
+
+
+def import_csv(
+    offices_path: Path, services_path: Path, target: writer.ImportTarget
+) -> writer.ImportResult:
     """Reads both files.
 
     Raises:
-        ImportError_: listing every problem with file, line and column.
+        writer.ImportError_: listing every problem with file, line and column.
     """
     errors: list[str] = []
-    report = ImportReport(source=f"CSV {offices_path.name} + {services_path.name}")
-    offices: list[ImportedOffice] = []
+    report = writer.ImportReport(source=f"CSV {offices_path.name} + {services_path.name}")
+    offices: list[writer.ImportedOffice] = []
+
+    def appointment_url(value: str | None) -> str | None:
+        return writer.clean_url(value, target.appointment_base)
+
     ids: set[str] = set()
-    for line, row in read_rows(offices_path, "offices", errors):
-        where = f"{offices_path.name}: line {line}"
-        named = _identified(row, where, ids, errors)
-        if named is None:
-            continue
-        oid, name = named
-        email_raw = _cell(row, "E-Mail")
-        email = clean_email(email_raw)
-        if email_raw and not email:
-            errors.append(f"{where}, column E-Mail: {email_raw!r} is not an e-mail address")
-        link_raw = _cell(row, "Terminlink")
-        link = clean_url(link_raw, target.appointment_base)
-        if link_raw and not link:
-            errors.append(f"{where}, column Terminlink: {link_raw!r} is not a web address")
+    for row, where, oid, name in _records(offices_path, "offices", ids, errors):
+        email = _cleaned(row, "E-Mail", writer.clean_email, "an e-mail address", where, errors)
+        link = _cleaned(row, "Terminlink", appointment_url, "a web address", where, errors)
         street = " ".join(x for x in (_cell(row, "Straße"), _cell(row, "Hausnummer")) if x)
         plz = _cell(row, "PLZ")
         town = " ".join(x for x in (plz, _cell(row, "Ort") or target.city) if x)
@@ -159,12 +171,12 @@ def import_csv(offices_path: Path, services_path: Path, target: ImportTarget) ->
         district = (
             _cell(row, "Bezirk")
             or target.districts.get(plz or "")
-            or district_from_authority(authority)
+            or writer.district_from_authority(authority)
         )
         week = {key: row.get(_key(german), "") for key, _, german in WEEKDAYS}
         week["special"] = row.get(_key("Hinweis"), "")
         offices.append(
-            ImportedOffice(
+            writer.ImportedOffice(
                 source_id=oid,
                 name=name,
                 address=", ".join(x for x in (street, town) if x) or None,
@@ -174,7 +186,7 @@ def import_csv(offices_path: Path, services_path: Path, target: ImportTarget) ->
                 district=district,
                 phone=_cell(row, "Telefon"),
                 email=email,
-                website=clean_url(_cell(row, "Webseite")),
+                website=writer.clean_url(_cell(row, "Webseite")),
                 appointment_url=link,
                 accessibility=_cell(row, "Barrierefreiheit"),
                 payment=_cell(row, "Zahlung"),
@@ -182,14 +194,9 @@ def import_csv(offices_path: Path, services_path: Path, target: ImportTarget) ->
                 hours=convert_week(week),
             )
         )
-    services: list[ImportedService] = []
+    services: list[writer.ImportedService] = []
     sids: set[str] = set()
-    for line, row in read_rows(services_path, "services", errors):
-        where = f"{services_path.name}: line {line}"
-        named = _identified(row, where, sids, errors)
-        if named is None:
-            continue
-        sid, name = named
+    for row, where, sid, name in _records(services_path, "services", sids, errors):
         refs = [r.strip() for r in (_cell(row, "Standorte") or "").replace(",", "|").split("|")]
         refs = [r for r in refs if r]
         if not refs:
@@ -199,12 +206,9 @@ def import_csv(offices_path: Path, services_path: Path, target: ImportTarget) ->
                 errors.append(
                     f"{where}, column Standorte: office {ref!r} is not in the offices file"
                 )
-        online_raw = _cell(row, "Online")
-        online = clean_url(online_raw)
-        if online_raw and not online:
-            errors.append(f"{where}, column Online: {online_raw!r} is not a web address")
+        online = _cleaned(row, "Online", writer.clean_url, "a web address", where, errors)
         services.append(
-            ImportedService(
+            writer.ImportedService(
                 source_id=sid,
                 name=name,
                 offices=[r for r in refs if r in ids],
@@ -215,5 +219,5 @@ def import_csv(offices_path: Path, services_path: Path, target: ImportTarget) ->
             )
         )
     if errors:
-        raise ImportError_("\n  ".join(["invalid CSV input:", *errors]))
+        raise writer.ImportError_("\n  ".join(["invalid CSV input:", *errors]))
     return offices, services, target.profile(), report, None

@@ -28,6 +28,7 @@ from bot.importers.hours import convert_week
 from bot.importers.knowledge_writer import (
     ImportedOffice,
     ImportedService,
+    ImportError_,
     ImportReport,
     ImportResult,
     ImportTarget,
@@ -36,10 +37,6 @@ from bot.importers.knowledge_writer import (
     district_from_authority,
     text_or_none,
 )
-
-
-class ImportError_(ValueError):
-    """An input file cannot be read; the message names the file."""
 
 
 def read_entries(path: Path) -> list[dict[str, Any]]:

@@ -27,17 +27,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.knowledge.opening_hours import validate_expression
+from bot.knowledge.opening_hours import GERMAN_WEEKDAYS, validate_expression
 
 # DLDB field names, OSM abbreviations, German names (for notes and verbatim text).
-WEEKDAYS: tuple[tuple[str, str, str], ...] = (
-    ("monday", "Mo", "Montag"),
-    ("tuesday", "Tu", "Dienstag"),
-    ("wednesday", "We", "Mittwoch"),
-    ("thursday", "Th", "Donnerstag"),
-    ("friday", "Fr", "Freitag"),
-    ("saturday", "Sa", "Samstag"),
-    ("sunday", "Su", "Sonntag"),
+WEEKDAYS: tuple[tuple[str, str, str], ...] = tuple(
+    zip(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"),
+        GERMAN_WEEKDAYS,
+        strict=True,
+    )
 )
 _GERMAN_DAY = {german.lower(): osm for _, osm, german in WEEKDAYS}
 

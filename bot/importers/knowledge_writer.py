@@ -15,7 +15,7 @@ import string
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from bot.importers.hours import CONVERTED, EMPTY, TEXT, HoursResult
+from bot.text import UMLAUTS
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "knowledge"
 # Project-wide, not city-specific: copied from the demo directory as a starting point.
@@ -31,11 +32,14 @@ STATEMENT_TEMPLATE = DEMO_DIR / "templates" / "accessibility.yml"
 ENFORCEMENT_BODIES = DEMO_DIR / "templates" / "enforcement_bodies.yml"
 TO_COMPLETE = re.compile(r"\[(?:ZU ERGÄNZEN|TO BE COMPLETED)[^\]]*\]")
 """The marker of a field the city must fill in before it publishes the statement."""
-_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 _DISTRICT_AUTHORITY = re.compile(
     r"^(?:Bezirksamt|Bezirksverwaltung|Stadtbezirk|Bezirk|Ortsamt|Stadtteilbüro)\s+(?P<name>.+)$"
 )
+
+
+class ImportError_(ValueError):
+    """An input file cannot be read; the message names the file."""
 
 
 @dataclass
@@ -87,17 +91,8 @@ class CityProfile:
     website_base_url: str = ""
 
     def as_yaml(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "state": self.state,
-            "timezone": self.timezone,
-            "contact": self.contact,
-            "public_phone_prefixes": self.public_phone_prefixes,
-            "public_email_domains": self.public_email_domains,
-            "case_reference_prefix": self.case_reference_prefix,
-            "appointment_base_url": self.appointment_base_url,
-            "website_base_url": self.website_base_url,
-        }
+        """Every field, in the order above (the order of ``city.yml``)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -176,7 +171,7 @@ ImportResult = tuple[
 
 def fold(text: str) -> str:
     """Lower case ASCII with umlauts spelled out ("Bürgeramt" → "buergeramt")."""
-    s = text.lower().translate(_FOLD)
+    s = text.lower().translate(UMLAUTS)
     return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from bot import schema
 from bot.knowledge.matching import (
     Match,
     TermIndex,
@@ -26,14 +27,15 @@ from bot.knowledge.matching import (
     rank_questions,
     words,
 )
+from bot.knowledge.opening_hours import SpecialHours
 from bot.texts import DEFAULT_LANGUAGE
 
-_STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_STR_LIST = {"type": "array", "items": schema.text(1)}
 # Per language other than German: a short gloss shown after the German name
 # ("Bürgerbüro Mitte (Citizens' Office)") and the words citizens use in that language
 # (matched like aliases/synonyms/phrases). Example: translations: {en: {gloss: ..., aliases: [...]}}
 _BASE_TRANSLATION = {
-    "gloss": {"type": "string", "minLength": 2},
+    "gloss": schema.text(2),
     "aliases": _STR_LIST,
     "synonyms": _STR_LIST,
     "phrases": _STR_LIST,
@@ -45,11 +47,7 @@ def _translations(**details: Any) -> dict[str, Any]:
     return {
         "type": "object",
         "propertyNames": {"pattern": "^[a-z]{2}$"},
-        "additionalProperties": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {**_BASE_TRANSLATION, **details},
-        },
+        "additionalProperties": schema.record([], {**_BASE_TRANSLATION, **details}),
     }
 
 
@@ -58,9 +56,7 @@ _TRANSLATIONS = _translations()
 # entry has none, an answer in that language gives the German text with the catalogue's
 # marker (data.in_german): a translation is the city's, never invented by code.
 _SERVICE_TRANSLATIONS = _translations(
-    fee={"type": "string", "minLength": 1},
-    documents=_STR_LIST,
-    deadline={"type": "string", "minLength": 1},
+    fee=schema.text(1), documents=_STR_LIST, deadline=schema.text(1)
 )
 _FAQ_TRANSLATIONS = _translations(answer={"type": "string", "minLength": 10, "maxLength": 1200})
 
@@ -68,61 +64,57 @@ OFFICES_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["city", "state", "timezone", "offices"],
     "properties": {
-        "city": {"type": "string"},
-        "state": {"type": "string", "minLength": 2, "maxLength": 2},
-        "timezone": {"type": "string"},
+        "city": schema.TEXT,
+        "state": schema.STATE,
+        "timezone": schema.TEXT,
         "offices": {
             "type": "array",
             "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["id", "name", "address"],
+            "items": schema.record(
                 # opening_hours: exact hours. An import writes hours_text (the office's own
                 # words) instead when it could not convert them with certainty, and
                 # neither when the export has no hours (bot.importers.hours).
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-                    "name": {"type": "string", "minLength": 2},
-                    "article": {"enum": ["der", "die", "das"]},
+                ["id", "name", "address"],
+                {
+                    "id": schema.ID,
+                    "name": schema.text(2),
+                    "article": schema.ARTICLE,
                     "aliases": _STR_LIST,
-                    "address": {"type": "string"},
-                    "phone": {"type": "string"},
-                    "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+$"},
-                    "opening_hours": {"type": "string", "minLength": 3},
-                    "hours_text": {"type": "string", "minLength": 2},
-                    "hours_note": {"type": "string", "minLength": 2},
-                    "appointment_url": {"type": "string", "pattern": "^https?://"},
-                    "appointment_required": {"type": "boolean"},
-                    "main": {"type": "boolean"},
-                    "district": {"type": "string", "minLength": 2},
-                    "authority": {"type": "string"},
-                    "category": {"type": "string"},
-                    "website": {"type": "string", "pattern": "^https?://"},
-                    "accessibility": {"type": "string"},
-                    "payment": {"type": "string"},
-                    "source_id": {"type": "string"},
+                    "address": schema.TEXT,
+                    "phone": schema.TEXT,
+                    "email": schema.EMAIL,
+                    "opening_hours": schema.text(3),
+                    "hours_text": schema.text(2),
+                    "hours_note": schema.text(2),
+                    "appointment_url": schema.URL,
+                    "appointment_required": schema.BOOLEAN,
+                    "main": schema.BOOLEAN,
+                    "district": schema.text(2),
+                    "authority": schema.TEXT,
+                    "category": schema.TEXT,
+                    "website": schema.URL,
+                    "accessibility": schema.TEXT,
+                    "payment": schema.TEXT,
+                    "source_id": schema.TEXT,
                     "translations": _TRANSLATIONS,
                 },
-            },
+            ),
         },
         "external_authorities": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "name", "note"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-                    "name": {"type": "string"},
-                    "article": {"enum": ["der", "die", "das"]},
-                    "note": {"type": "string"},
-                    "address": {"type": "string"},
-                    "phone": {"type": "string"},
+            "items": schema.record(
+                ["id", "name", "note"],
+                {
+                    "id": schema.ID,
+                    "name": schema.TEXT,
+                    "article": schema.ARTICLE,
+                    "note": schema.TEXT,
+                    "address": schema.TEXT,
+                    "phone": schema.TEXT,
                     "aliases": _STR_LIST,
                     "translations": _TRANSLATIONS,
                 },
-            },
+            ),
         },
     },
 }
@@ -134,78 +126,62 @@ SERVICES_SCHEMA: dict[str, Any] = {
         "services": {
             "type": "array",
             "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["id", "name", "office"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-                    "name": {"type": "string", "minLength": 2},
-                    "office": {"type": "string"},
+            "items": schema.record(
+                ["id", "name", "office"],
+                {
+                    "id": schema.ID,
+                    "name": schema.text(2),
+                    "office": schema.TEXT,
                     "also_at": _STR_LIST,
-                    "fee": {"type": "string"},
+                    "fee": schema.TEXT,
                     "documents": _STR_LIST,
-                    "online": {"type": "string", "pattern": "^https?://"},
-                    "deadline": {"type": "string"},
-                    "case_specific": {"type": "boolean"},
+                    "online": schema.URL,
+                    "deadline": schema.TEXT,
+                    "case_specific": schema.BOOLEAN,
                     "synonyms": _STR_LIST,
                     "phrases": _STR_LIST,
-                    "source_id": {"type": "string"},
+                    "source_id": schema.TEXT,
                     "translations": _SERVICE_TRANSLATIONS,
                 },
-            },
+            ),
         }
     },
 }
 
-SPECIAL_HOURS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "special_hours": {
-            "type": ["array", "null"],
-            "items": {
-                "type": "object",
-                "required": ["office", "from", "note"],
-                "additionalProperties": False,
-                "properties": {
-                    "office": {"type": "string"},
-                    "from": {"type": "string", "format": "date"},
-                    "to": {"type": "string", "format": "date"},
-                    "closed": {"type": "boolean"},
-                    "hours": {
-                        "type": "string",
-                        "pattern": "^\\d\\d:\\d\\d-\\d\\d:\\d\\d(,\\d\\d:\\d\\d-\\d\\d:\\d\\d)*$",
-                    },
-                    "note": {"type": "string", "minLength": 3},
-                },
+SPECIAL_HOURS_SCHEMA: dict[str, Any] = schema.listing(
+    "special_hours",
+    schema.record(
+        ["office", "from", "note"],
+        {
+            "office": schema.TEXT,
+            "from": schema.DATE,
+            "to": schema.DATE,
+            "closed": schema.BOOLEAN,
+            "hours": {
+                "type": "string",
+                "pattern": "^\\d\\d:\\d\\d-\\d\\d:\\d\\d(,\\d\\d:\\d\\d-\\d\\d:\\d\\d)*$",
             },
-        }
-    },
-}
+            "note": schema.text(3),
+        },
+    ),
+)
 
 
-FAQ_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "faq": {
-            "type": ["array", "null"],
-            "items": {
-                "type": "object",
-                "required": ["id", "questions", "answer", "source", "updated"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-                    "questions": {**_STR_LIST, "minItems": 3},
-                    "answer": {"type": "string", "minLength": 10, "maxLength": 1200},
-                    "source": {"type": "string", "minLength": 3},
-                    "updated": {"type": "string", "format": "date"},
-                    "office": {"type": "string"},
-                    "translations": _FAQ_TRANSLATIONS,
-                },
-            },
-        }
-    },
-}
+FAQ_SCHEMA: dict[str, Any] = schema.listing(
+    "faq",
+    schema.record(
+        ["id", "questions", "answer", "source", "updated"],
+        {
+            "id": schema.ID,
+            "questions": {**_STR_LIST, "minItems": 3},
+            "answer": {"type": "string", "minLength": 10, "maxLength": 1200},
+            "source": schema.text(3),
+            "updated": schema.DATE,
+            "office": schema.TEXT,
+            "translations": _FAQ_TRANSLATIONS,
+        },
+    ),
+)
 
 
 class KnowledgeError(ValueError):
@@ -293,17 +269,6 @@ class Service:
 
 
 @dataclass(frozen=True)
-class SpecialEntry:
-    """An ad-hoc change of an office's hours (closure or extension) over a period."""
-
-    office: str
-    start: date
-    end: date
-    hours: tuple[tuple[time, time], ...] | None  # None: closed all day
-    note: str
-
-
-@dataclass(frozen=True)
 class FaqEntry:
     """A general question with a fixed answer, from `faq.yml`."""
 
@@ -333,7 +298,7 @@ class Knowledge:
     timezone: str
     offices: dict[str, Office]
     services: dict[str, Service]
-    special: list[SpecialEntry] = field(default_factory=list)
+    special: list[SpecialHours] = field(default_factory=list)
     faq: dict[str, FaqEntry] = field(default_factory=dict)
     _indexes: dict[str, TermIndex] = field(default_factory=dict, repr=False, compare=False)
 
@@ -410,9 +375,9 @@ class Knowledge:
         """Words never matched on their own: the city's name (:func:`city_noise`)."""
         return city_noise(self.city)
 
-    def special_for(self, office_id: str) -> list[SpecialEntry]:
+    def special_for(self, office_id: str) -> list[SpecialHours]:
         """Ad-hoc changes of one office."""
-        return [e for e in self.special if e.office == office_id]
+        return [e for e in self.special if e.office_id == office_id]
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -533,6 +498,10 @@ def _check_references(offices_raw: Any, services_raw: Any, special_raw: Any) -> 
             errors.append(f"special_hours.yml: entry {i}: needs `closed: true` or `hours`")
         if e.get("to") and e["to"] < e["from"]:
             errors.append(f"special_hours.yml: entry {i}: `to` is before `from`")
+        if isinstance(e.get("hours"), str) and any(
+            not a < b for a, _, b in (part.partition("-") for part in e["hours"].split(","))
+        ):
+            errors.append(f"special_hours.yml: entry {i}: an interval of `hours` is empty")
     # The same alias for two offices makes answers depend on file order.
     seen: dict[str, str] = {}
     for o in offices_raw["offices"]:
@@ -544,15 +513,25 @@ def _check_references(offices_raw: Any, services_raw: Any, special_raw: Any) -> 
     return errors
 
 
+def _office(o: dict[str, Any], **fields: Any) -> Office:
+    """An office or external authority: what both have, and ``fields``."""
+    return Office(
+        id=o["id"],
+        name=o["name"],
+        aliases=tuple(o.get("aliases", ())),
+        address=o.get("address"),
+        phone=o.get("phone"),
+        article=o.get("article"),
+        translations=dict(o.get("translations") or {}),
+        **fields,
+    )
+
+
 def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) -> Knowledge:
     offices: dict[str, Office] = {}
     for o in offices_raw["offices"]:
-        offices[o["id"]] = Office(
-            id=o["id"],
-            name=o["name"],
-            aliases=tuple(o.get("aliases", ())),
-            address=o.get("address"),
-            phone=o.get("phone"),
+        offices[o["id"]] = _office(
+            o,
             email=o.get("email"),
             opening_hours=o.get("opening_hours"),
             appointment_url=o.get("appointment_url"),
@@ -565,21 +544,9 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             website=o.get("website"),
             accessibility=o.get("accessibility"),
             payment=o.get("payment"),
-            article=o.get("article"),
-            translations=dict(o.get("translations") or {}),
         )
     for o in offices_raw.get("external_authorities") or []:
-        offices[o["id"]] = Office(
-            id=o["id"],
-            name=o["name"],
-            aliases=tuple(o.get("aliases", ())),
-            address=o.get("address"),
-            phone=o.get("phone"),
-            external=True,
-            note=o["note"],
-            article=o.get("article"),
-            translations=dict(o.get("translations") or {}),
-        )
+        offices[o["id"]] = _office(o, external=True, note=o["note"])
     services = {
         s["id"]: Service(
             id=s["id"],
@@ -598,8 +565,8 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
         for s in services_raw["services"]
     }
     special = [
-        SpecialEntry(
-            office=e["office"],
+        SpecialHours(
+            office_id=e["office"],
             start=date.fromisoformat(e["from"]),
             end=date.fromisoformat(e.get("to") or e["from"]),
             hours=None if e.get("closed") else _parse_hours(e["hours"]),

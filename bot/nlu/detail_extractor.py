@@ -20,19 +20,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.dialogue.details import DETAILS  # the values the dialogue answers
+from bot.nlu.component import Component, typed_messages
 
 ENTITY = "detail"
 # The patterns cover six of the DETAILS (domain/details.yml).
-_PAYLOAD = re.compile(r"^/\w+")
 
 Patterns = dict[str, tuple[list[re.Pattern[str]], list[re.Pattern[str]]]]
 
@@ -74,25 +71,17 @@ def find_details(text: str, patterns: Patterns) -> list[tuple[str, int, int]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class DetailExtractor(GraphComponent):
-    """Adds a ``detail`` entity per detail asked about (value: the detail's key)."""
+class DetailExtractor(Component):
+    """Adds a ``detail`` entity per detail asked about (value: the detail's key).
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """No options: the patterns are data."""
-        return {}
+    No options: the patterns are data.
+    """
 
     def __init__(self, patterns: Patterns) -> None:
         self.patterns = patterns
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DetailExtractor:
+    def from_config(cls, *_: Any) -> DetailExtractor:
         """The extractor with the patterns of the configured knowledge directory."""
         from bot.config import Settings
 
@@ -104,24 +93,11 @@ class DetailExtractor(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Appends the ``detail`` entities to each message."""
-        for message in messages:
-            text = message.get(TEXT) or ""
-            if not text or _PAYLOAD.match(text):
-                continue
-            entities = list(message.get(ENTITIES) or [])
+        for message, text, entities in typed_messages(messages):
             if any(e.get("entity") == ENTITY and e.get("value") in DETAILS for e in entities):
                 # DIET already tagged a detail (data/nlu/details.yml): that one stands.
                 continue
             for detail, start, end in find_details(text, self.patterns):
-                entities.append(
-                    {
-                        "entity": ENTITY,
-                        "value": detail,
-                        "start": start,
-                        "end": end,
-                        "confidence": 1.0,
-                        "extractor": self.__class__.__name__,
-                    }
-                )
+                entities.append(self.entity(ENTITY, detail, start, end, 1.0))
             message.set(ENTITIES, entities, add_to_output=True)
         return messages

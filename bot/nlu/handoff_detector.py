@@ -12,37 +12,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.handoff.detect import detect
+from bot.nlu.component import Component
 
 HANDOFF_INTENT = "handoff_detected"
 HANDOFF_KEY = "handoff"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class HandoffDetector(GraphComponent):
+class HandoffDetector(Component):
     """Overrides the intent with ``handoff_detected`` when a handoff reason is found."""
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """No options."""
-        return {}
-
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> HandoffDetector:
+    def from_config(cls, *_: Any) -> HandoffDetector:
         """Creates the component (stateless)."""
         return cls()
 

@@ -22,19 +22,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import texts
+from bot.nlu.component import Component, typed_messages
 from bot.text import fold
 
 ENTITY = "language"
-_PAYLOAD = re.compile(r"^/\w+")
 _WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
 
 
@@ -89,7 +86,7 @@ def masked(text: str, entities: list[dict[str, Any]], name_pattern: re.Pattern[s
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class LanguageDetector(GraphComponent):
+class LanguageDetector(Component):
     """Adds the entity ``language`` when a message asks for or clearly is in a language."""
 
     @staticmethod
@@ -112,13 +109,7 @@ class LanguageDetector(GraphComponent):
         self.detector = detector if detector is not None else Detector(self.languages)
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageDetector:
+    def from_config(cls, config: dict[str, Any], *_: Any) -> LanguageDetector:
         """The detector for the languages of data/texts/."""
         return cls(config)
 
@@ -141,23 +132,10 @@ class LanguageDetector(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Appends the ``language`` entity where the language is clear."""
-        for message in messages:
-            text = message.get(TEXT) or ""
-            if not text or _PAYLOAD.match(text):
-                continue
-            entities = list(message.get(ENTITIES) or [])
+        for message, text, entities in typed_messages(messages):
             found = self.language_of(text, entities)
             if found is None:
                 continue
-            entities.append(
-                {
-                    "entity": ENTITY,
-                    "value": found[0],
-                    "start": 0,
-                    "end": len(text),
-                    "confidence": round(found[1], 3),
-                    "extractor": self.__class__.__name__,
-                }
-            )
+            entities.append(self.entity(ENTITY, found[0], 0, len(text), round(found[1], 3)))
             message.set(ENTITIES, entities, add_to_output=True)
         return messages

@@ -10,10 +10,9 @@ counts), sets the intent to ``nlu_fallback``.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -22,13 +21,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.knowledge.matching import words
+from bot.nlu.component import PAYLOAD, Component
 
 FALLBACK_INTENT = "nlu_fallback"
-_PAYLOAD = re.compile(r"^/\w+")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class VocabularyGuard(GraphComponent):
+class VocabularyGuard(Component):
     """Sets ``nlu_fallback`` when most words of a message were never seen in training."""
 
     @staticmethod
@@ -51,12 +50,8 @@ class VocabularyGuard(GraphComponent):
         self._prefixes = {w[:n] for w in self.vocabulary if len(w) >= n}
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
+    def from_config(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource
     ) -> VocabularyGuard:
         """A new, untrained guard."""
         return cls(config, model_storage, resource)
@@ -111,7 +106,7 @@ class VocabularyGuard(GraphComponent):
             return messages
         for message in messages:
             text = message.get(TEXT) or ""
-            if _PAYLOAD.match(text):
+            if PAYLOAD.match(text):
                 continue
             if self.known_share(text) < float(self._config.get("min_known", 0.5)):
                 intent = message.get(INTENT) or {}

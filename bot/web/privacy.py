@@ -179,7 +179,7 @@ async def delete(request: Request) -> HTTPResponse:
         scope,
         request.ctx.user.username,
         now_utc(request),
-        ctx.settings.web_secret_key,
-        reason,
+        hash_key=ctx.settings.web_secret_key,
+        reason=reason,
     )
     return render(request, "staff_privacy.html", labels=COUNT_LABELS, deleted=deleted)

@@ -24,8 +24,8 @@ from bot.cases.model import Status, is_open, is_overdue
 from bot.cases.store import CaseClosed, Denied, NotFound
 from bot.channels.window import staff_view
 from bot.handoff.detect import find_identifiers
-from bot.handoff.redact import redact
 from bot.handoff.tickets import CLOSE_REASON_LABELS, CLOSE_REASONS, REASON_LABELS, STATUSES
+from bot.handoff.transcript import transcript
 from bot.store import audit_log, users
 from bot.timeutil import as_utc, utcnow
 from bot.web import inbox_live
@@ -382,22 +382,10 @@ def _canned(request: Request, ticket: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _conversation(events: list[dict[str, Any]], redacted: bool) -> list[dict[str, Any]]:
-    lines = []
-    for e in events:
-        if e.get("event") not in ("user", "bot") or not e.get("text"):
-            continue
-        text = str(e["text"])
-        if e["event"] == "user" and text.startswith("/"):
-            continue
-        who = (
-            "citizen"
-            if e["event"] == "user"
-            else ("staff" if (e.get("metadata") or {}).get("staff") else "bot")
-        )
-        ts = e.get("timestamp")
-        at = datetime.fromtimestamp(ts, timezone.utc) if ts else None
-        lines.append({"from": who, "text": redact(text) if redacted else text, "at": at})
-    return lines
+    return [
+        {**line, "at": datetime.fromtimestamp(line["at"], timezone.utc) if line["at"] else None}
+        for line in transcript(events, redacted)
+    ]
 
 
 @bp.get("/tickets/<reference>")

@@ -27,6 +27,7 @@ from bot.feedback import record_feedback
 from bot.handoff.tickets import NewTicket, insert_ticket
 from bot.store import audit_log, make_engine, tickets
 from bot.web.auth import upsert_user
+from tests.builders import new_ticket
 from tests.webserver import app_settings, running_app
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
@@ -244,15 +245,13 @@ def ticket(
 ) -> tuple[NewTicket, dict[str, Any]]:
     """A ticket due 24 h after creation, and the staff-side columns to set."""
     created = created.astimezone(timezone.utc)
-    new = NewTicket(
-        reference=f"MS-{sender.upper()[:4]}-{created:%d%H}",
+    new = new_ticket(
+        f"MS-{sender.upper()[:4]}-{created:%d%H}",
+        sender,
+        created,
         idem_key=f"{sender}-{created.isoformat()}",
-        sender_id=sender,
         channel=channel,
         reason=reason,
-        office="buergerbuero_mitte",
-        created_at=created,
-        due_at=created + timedelta(hours=24),
         summary="Zusammenfassung mit Text",
     )
     update: dict[str, Any] = {"status": status}

@@ -7,19 +7,25 @@ posting to another office's ticket, a trainer opening a transcript.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from bot.config import Settings
-from bot.handoff.tickets import NewTicket, insert_ticket
+from bot.handoff.tickets import insert_ticket
 from bot.store import audit_log, make_engine, ticket_messages, tickets
-from bot.web.auth import upsert_user
-from tests.webserver import free_port, running_app
+from tests.builders import new_ticket
+from tests.webserver import (
+    API_TOKENS,
+    add_staff,
+    app_settings,
+    csrf_in,
+    running_app,
+    staff_login,
+)
 
-PASSWORD = "richtig-langes-passwort"
 SECRET = "Mein Aktenzeichen ist geheim"
 CASES = {
     "MS-MITT-0001": "buergerbuero_mitte",
@@ -30,34 +36,19 @@ CASES = {
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    env = {
-        "STATE_DIR": str(tmp_path),
-        "WEB_PORT": str(free_port()),
-        "RASA_PORT": str(free_port()),
-        "ACTIONS_PORT": str(free_port()),
-        "HANDOFF_API_TOKEN": "api-token",
-        "BOT_API_TOKEN": "bot-token",
-        "BOT_FIXED_NOW": "2026-11-23T10:00:00+01:00",
-    }
-    s = Settings.from_env(env)
+    s = app_settings(tmp_path, "2026-11-23T10:00:00+01:00", **API_TOKENS)
     engine = make_engine(s.handoff_db_url)
-    upsert_user(engine, "anna", PASSWORD, "staff", "buergerbuero_mitte")
-    upsert_user(engine, "sven", PASSWORD, "staff", "standesamt")
-    upsert_user(engine, "tom", PASSWORD, "trainer")
-    upsert_user(engine, "ada", PASSWORD, "admin")
+    add_staff(engine, "anna", "sven", "tom", "ada")
     created = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
     for i, (reference, office) in enumerate(CASES.items()):
         insert_ticket(
             engine,
-            NewTicket(
-                reference=reference,
+            new_ticket(
+                reference,
+                f"sender-{i}",
+                created,
                 idem_key=f"k{i}",
-                sender_id=f"sender-{i}",
-                channel="socketio",
-                reason="case_specific",
                 office=office or "",
-                created_at=created,
-                due_at=created + timedelta(days=1),
                 summary=SECRET,
                 transcript=[{"from": "citizen", "text": SECRET}],
             ),
@@ -70,12 +61,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 async def login(web, username: str) -> None:
-    async with web.http.post(
-        f"{web.url}/staff/login",
-        data={"username": username, "password": PASSWORD},
-        allow_redirects=False,
-    ) as resp:
-        assert resp.status == 302
+    assert await staff_login(web, username) == 302
 
 
 async def page(web, path: str) -> tuple[int, str]:
@@ -114,7 +100,7 @@ async def test_staff_cannot_act_on_another_office_s_case(settings):
     async with running_app(settings) as web:
         await login(web, "anna")
         _, html = await page(web, "/staff/tickets/MS-MITT-0001")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        csrf = csrf_in(html)
         base = f"{web.url}/staff/tickets/MS-STAN-0001"
         for action, data in [
             ("note", {"text": "gelesen"}),
@@ -162,7 +148,7 @@ async def test_forwarding_hands_the_case_to_the_other_office(settings):
     async with running_app(settings) as web:
         await login(web, "anna")
         _, html = await page(web, "/staff/tickets/MS-MITT-0001")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        csrf = csrf_in(html)
         async with web.http.post(
             f"{web.url}/staff/tickets/MS-MITT-0001/update",
             data={"csrf": csrf, "office": "standesamt"},

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from bot.cases.model import CLOSED, Status, is_overdue, overdue_clause
-from bot.handoff.tickets import STATUSES, NewTicket, insert_ticket
+from bot.handoff.tickets import STATUSES, insert_ticket
 from bot.store import make_engine, tickets
+from tests.builders import new_ticket
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -29,14 +30,12 @@ def test_the_rule_and_its_sql_agree(tmp_path):
     for i, (key, (status, due, first)) in enumerate(cases.items()):
         insert_ticket(
             engine,
-            NewTicket(
-                reference=f"MS-RULE-000{i}",
+            new_ticket(
+                f"MS-RULE-000{i}",
+                key,
+                NOW - timedelta(days=1),
                 idem_key=key,
-                sender_id=key,
-                channel="socketio",
                 reason="request_human",
-                office="buergerbuero_mitte",
-                created_at=NOW - timedelta(days=1),
                 due_at=due,
             ),
         )

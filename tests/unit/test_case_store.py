@@ -4,7 +4,7 @@ applies office and role scoping on every read and change, even for a row it was 
 from __future__ import annotations
 
 import ast
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from bot.cases import store as cases
 from bot.cases.inbox import InboxQuery
 from bot.cases.model import InvalidTransition, Status, check_transition
-from bot.handoff.tickets import STATUSES, NewTicket, insert_ticket
+from bot.handoff.tickets import STATUSES, insert_ticket
 from bot.store import audit_log, make_engine, tickets
 from bot.web.auth import User
+from tests.builders import new_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE_TABLES = {"tickets", "ticket_messages", "resume_tokens", "message_deliveries"}
@@ -67,16 +68,7 @@ def engine(tmp_path: Path) -> sa.engine.Engine:
     ):
         insert_ticket(
             engine,
-            NewTicket(
-                reference=reference,
-                idem_key=f"k{i}",
-                sender_id=f"sender-{i}",
-                channel="socketio",
-                reason="case_specific",
-                office=office,
-                created_at=NOW,
-                due_at=NOW + timedelta(days=1),
-            ),
+            new_ticket(reference, f"sender-{i}", NOW, idem_key=f"k{i}", office=office),
         )
     return engine
 

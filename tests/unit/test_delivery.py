@@ -29,15 +29,16 @@ from bot.channels.textfit import ChoiceMemory
 from bot.channels.website import WebsiteInput
 from bot.channels.whatsapp import WhatsAppInput
 from bot.channels.window import Windows
-from bot.handoff.tickets import NewTicket, insert_ticket
+from bot.handoff.tickets import insert_ticket
 from bot.store import make_engine, tickets
 from bot.web.auth import User
+from tests.builders import new_ticket
 from tests.recorder import start_recorder
 from tests.unit.test_website_socket import (
-    REDIS_URL,
     Widget,
-    _redis_reachable,
     limits,  # noqa: F401  (fixture)
+    two_instances,
+    wait_for_notice,
     website,
 )
 
@@ -65,14 +66,12 @@ def stored_reply(engine, sender_id: str, channel: str) -> tuple[object, int]:
     reference = f"MS-TEST-{next(_SEQ):04d}"
     insert_ticket(
         engine,
-        NewTicket(
-            reference=reference,
+        new_ticket(
+            reference,
+            sender_id,
+            NOW - timedelta(hours=1),
             idem_key=f"k-{sender_id}",
-            sender_id=sender_id,
             channel=channel,
-            reason="case_specific",
-            office="buergerbuero_mitte",
-            created_at=NOW - timedelta(hours=1),
             due_at=NOW + timedelta(days=1),
         ),
     )
@@ -141,24 +140,13 @@ async def test_without_a_shared_manager_a_citizen_on_the_other_instance_is_not_r
 async def test_the_acknowledgement_comes_back_through_redis_from_the_other_instance(
     engine, monkeypatch
 ):
-    if not _redis_reachable():
-        pytest.skip("needs Redis on 127.0.0.1:6379 (SOCKETIO_REDIS_URL); not reachable")
-    monkeypatch.setenv("SOCKETIO_REDIS_URL", REDIS_URL)
     monkeypatch.setenv("STAFF_DELIVERY_ACK_SECONDS", "5")
-    sender = WebsiteInput(session_persistence=True, metadata_key="customData")
-    holder = WebsiteInput(session_persistence=True, metadata_key="customData")
-    async with website(sender) as (_a, _), website(holder) as (url_b, _):
-        widget = await asyncio.to_thread(Widget, url_b)
-        session = await asyncio.to_thread(widget.start)
-        await asyncio.sleep(0.5)
+    async with two_instances(monkeypatch) as (sender, widget, session):
         _, mid = stored_reply(engine, session, "socketio")
         await sender.get_output_channel().send_text_message(
             session, TEXT, staff=True, message_id=mid
         )
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and TEXT not in widget.notices:
-            await asyncio.sleep(0.05)
-        await asyncio.to_thread(widget.close)
+        await wait_for_notice(widget, TEXT)
     assert widget.notices == [TEXT]
     assert outcome(engine, mid)[:2] == (True, "zugestellt")
 

@@ -51,15 +51,43 @@ def test_documents_of_the_service_in_focus(knowledge):
     assert "eVB-Nummer" in reply.variables["documents"]
 
 
-def test_appointment_required_with_link(knowledge):
-    out = answer(knowledge, "Brauche ich einen Termin?", [], {"service": "reisepass"})
-    assert out.replies[0].response == "utter_detail_appointment_required"
-    assert out.replies[0].variables["url"] == "https://termine.musterstadt.de/buergerbuero"
-
-
-def test_appointment_of_a_walk_in_office(knowledge):
-    out = answer(knowledge, "Brauche ich einen Termin?", [], {"service": "laermbelaestigung"})
-    assert out.replies[0].response == "utter_detail_appointment_walk_in"
+@pytest.mark.parametrize(
+    ("text", "slots", "response", "variables"),
+    [
+        pytest.param(
+            "Brauche ich einen Termin?",
+            {"service": "reisepass"},
+            "utter_detail_appointment_required",
+            {"url": "https://termine.musterstadt.de/buergerbuero"},
+            id="appointment_required_with_link",
+        ),
+        pytest.param(
+            "Brauche ich einen Termin?",
+            {"service": "laermbelaestigung"},
+            "utter_detail_appointment_walk_in",
+            {},
+            id="appointment_of_a_walk_in_office",
+        ),
+        pytest.param(
+            "Bis wann muss ich die Wohnung anmelden?",
+            {},
+            "utter_detail_deadline",
+            {"deadline": "innerhalb von zwei Wochen nach dem Einzug"},
+            id="deadline_from_the_data",
+        ),
+        pytest.param(
+            "Und wie lange dauert das?",
+            {"service": "reisepass"},
+            "utter_detail_duration_none",
+            {"office": "Bürgerbüro Mitte"},
+            id="duration_is_not_in_the_data_and_says_who_knows",
+        ),
+    ],
+)
+def test_one_detail_answer(knowledge, text, slots, response, variables):
+    reply = answer(knowledge, text, [], slots).replies[0]
+    assert reply.response == response
+    assert {key: reply.variables[key] for key in variables} == variables
 
 
 def test_online_link_or_plainly_none(knowledge):
@@ -68,18 +96,6 @@ def test_online_link_or_plainly_none(knowledge):
     out = answer(knowledge, "Geht das online?", [], {"service": "reisepass"})
     assert out.replies[0].response == "utter_detail_online_none"
     assert "Telefon +49 2101 100-1100" in out.replies[0].variables["contact"]
-
-
-def test_deadline_from_the_data(knowledge):
-    out = answer(knowledge, "Bis wann muss ich die Wohnung anmelden?", [], {})
-    assert out.replies[0].response == "utter_detail_deadline"
-    assert out.replies[0].variables["deadline"] == "innerhalb von zwei Wochen nach dem Einzug"
-
-
-def test_duration_is_not_in_the_data_and_says_who_knows(knowledge):
-    out = answer(knowledge, "Und wie lange dauert das?", [], {"service": "reisepass"})
-    assert out.replies[0].response == "utter_detail_duration_none"
-    assert out.replies[0].variables["office"] == "Bürgerbüro Mitte"
 
 
 def test_other_location_yes_and_no(knowledge):

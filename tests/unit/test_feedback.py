@@ -21,7 +21,7 @@ from bot.feedback import (
 )
 from bot.store import feedback, make_engine
 from tests.unit.test_analytics import Turn, conversation_events, save_conversation, tracker_store
-from tests.webserver import free_port, running_app
+from tests.webserver import app_settings, running_app
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
 IBAN = "DE89370400440532013000"
@@ -170,15 +170,7 @@ async def test_topic_and_channel_from_the_tracker(tmp_path):
 @pytest.fixture
 async def settings(tmp_path: Path) -> Settings:
     await seed_tracker(tmp_path / "rasa.db")
-    return Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),
-            "ACTIONS_PORT": str(free_port()),
-            "BOT_FIXED_NOW": NOW.isoformat(),
-        }
-    )
+    return app_settings(tmp_path, NOW.isoformat())
 
 
 async def post(web, body, content_type: str = "application/json") -> int:

@@ -1,7 +1,8 @@
 """The fuzzy-match threshold, measured (bot.dialogue.resolve.ACCEPT_SCORE).
 
-A labelled set: typos of real office and service names (must be accepted, as the right
-entry) and near-misses, other words that look alike (must not be accepted). The raw
+A labelled set (tests/unit/data/fuzzy_threshold.yml): typos of real office and service
+names (must be accepted, as the right entry) and near-misses, other words that look alike
+(must not be accepted). The raw
 score is :func:`bot.knowledge.matching.term_score`'s best score over the entry's terms.
 Measured on 2026-12-01 with the demo city's data:
 
@@ -23,52 +24,22 @@ no threshold separates them, so they are accepted but never exact and always nam
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from bot.dialogue.resolve import ACCEPT_SCORE, resolve_office, resolve_service
 from bot.dialogue.responsibilities import answer as responsibility_answer
 from bot.knowledge.matching import term_score
 
-OFFICE_TYPOS = {
-    "Standesammt": "standesamt", "Ordungsamt": "ordnungsamt", "Jugentamt": "jugendamt",
-    "Fundburo": "fundbuero", "Stadtbiblothek": "stadtbibliothek",
-    "Auslanderbehörde": "auslaenderbehoerde", "Zulassungstelle": "kfz_zulassung",
-    "Führerscheinstele": "kfz_zulassung", "Einwohnermeldeammt": "buergerbuero_mitte",
-    "Gewerbamt": "gewerbeamt", "Steuerammt": "steueramt", "Sozialampt": "sozialamt",
-    "Tiefbauamd": "tiefbauamt", "Recylinghof": "wertstoffhof", "Bauordnugsamt": "bauordnungsamt",
-    "Bücherrei": "stadtbibliothek", "Trauammt": "standesamt", "Standessamt": "standesamt",
-    "Ordnungsamd": "ordnungsamt", "Jugendammt": "jugendamt",
-    "Auslaenderbehorde": "auslaenderbehoerde", "Bibliotek": "stadtbibliothek",
-    "Zulasungsstelle": "kfz_zulassung", "Sozialammt": "sozialamt", "Fundbürro": "fundbuero",
-}  # fmt: skip
-SERVICE_TYPOS = {
-    "Personalauswies": "personalausweis", "Reisepas": "reisepass",
-    "Führungszeugniss": "fuehrungszeugnis", "Meldebescheinigug": "meldebescheinigung",
-    "Hundesteur": "hundesteuer", "Gewerbeanmeldng": "gewerbe_anmelden",
-    "Wunschkennzeichn": "wunschkennzeichen", "Sperrmül": "sperrmuell", "Elterngelt": "elterngeld",
-    "Kindergartn": "kitaplatz", "Einbürgerug": "einbuergerung",
-    "Wohnberechtigungschein": "wohnberechtigungsschein", "Halteverbotzone": "halteverbot_umzug",
-    "Baugenemigung": "baugenehmigung", "Geburtsurkunnde": "geburtsurkunde",
-    "Bibliotheksauweis": "bibliotheksausweis", "Schrotauto": "schrottfahrzeug",
-    "Reisepasss": "reisepass", "Fürerschein": "fuehrerschein", "Führerscheinn": "fuehrerschein",
-    "Mülltone": "muelltonne", "Biotone": "muelltonne", "Falschparkr": "falschparker",
-    "Schlaglooch": "schlagloch", "Wohngelt": "wohngeld", "Kitaplaz": "kitaplatz",
-    "Anwohnerparkausweiss": "anwohnerparkausweis", "Unterhaltsvorschus": "unterhaltsvorschuss",
-    "Gaststättenerlaubniss": "gaststaettenerlaubnis", "Sterbeurkunnde": "sterbefall",
-}  # fmt: skip
-OFFICE_NEAR_MISSES = [
-    "Landesamt", "Standort", "Schulamt", "Sportamt", "Zollamt", "Jugendheim", "Gesundamt",
-    "Kulturamt", "Stadion", "Fundgrube", "Steuerbüro", "Ordnungsdienst", "Bürgerhaus",
-    "Bürgerpark", "Trauerhalle", "Bauhof", "Bauplatz", "Tierarzt", "Sozialkaufhaus",
-    "Wertstofftonne", "Stadtarchiv", "Meldestelle", "Zulassungsschein", "Gesundheitsamt",
-]  # fmt: skip
-SERVICE_NEAR_MISSES = [
-    "Reisebus", "Ausweg", "Wohngebiet", "Rentner", "Gewerbegebiet", "Sperrzeit", "Meldepflicht",
-    "Geburtstag", "Sterben", "Mülltüte", "Kindergeld", "Elternabend", "Schlagzeug",
-    "Wunschzettel", "Bibliothekar", "Grundschule", "Baumarkt", "Wohnmobil", "Angelschein",
-    "Jagdschein", "Waffenschein", "Parkerleichterung", "Bafög", "Steuerberater", "Impfung",
-    "Briefwahl", "Wahlschein",
-]  # fmt: skip
+_DATA = yaml.safe_load(
+    (Path(__file__).parent / "data" / "fuzzy_threshold.yml").read_text(encoding="utf-8")
+)
+OFFICE_TYPOS: dict[str, str] = _DATA["office_typos"]
+SERVICE_TYPOS: dict[str, str] = _DATA["service_typos"]
+OFFICE_NEAR_MISSES: list[str] = _DATA["office_near_misses"]
+SERVICE_NEAR_MISSES: list[str] = _DATA["service_near_misses"]
 
 
 def _best(terms, query):

@@ -15,6 +15,7 @@ from bot.handoff.due import due_in_words, due_time
 from bot.handoff.policy import HandoffConfig, decide, route
 from bot.handoff.tickets import NewTicket, Outbox, insert_ticket, new_reference, submit
 from bot.store import make_engine, tickets
+from tests.builders import new_ticket
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CONFIG = HandoffConfig.load(Path("data/knowledge/handoff.yml"))
@@ -110,15 +111,12 @@ def test_reference_format():
 
 def _ticket(key: str = "s1:1.0") -> NewTicket:
     now = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
-    return NewTicket(
-        reference=new_reference(),
+    return new_ticket(
+        new_reference(),
+        "s1",
+        now,
         idem_key=key,
-        sender_id="s1",
-        channel="socketio",
         reason="personal_data",
-        office="buergerbuero_mitte",
-        created_at=now,
-        due_at=now + timedelta(days=1),
         triggers=["iban"],
         transcript=[{"from": "citizen", "text": "[IBAN entfernt]"}],
     )

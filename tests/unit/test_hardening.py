@@ -28,37 +28,31 @@ from bot.handoff.tickets import NewTicket, Outbox, insert_ticket, new_reference
 from bot.store import audit_log, make_engine, tickets
 from bot.web.auth import upsert_user
 from bot.web.base import create_session, load_session
-from tests.webserver import free_port, running_app
+from tests.builders import new_ticket
+from tests.webserver import (
+    API_TOKENS,
+    add_staff,
+    app_settings,
+    bare_app,
+    running_app,
+    serving,
+    staff_login,
+)
 
-PASSWORD = "richtig-langes-passwort"
 IBAN = "DE89 3704 0044 0532 0130 00"
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    env = {
-        "STATE_DIR": str(tmp_path),
-        "WEB_PORT": str(free_port()),
-        "RASA_PORT": str(free_port()),
-        "ACTIONS_PORT": str(free_port()),
-        "HANDOFF_API_TOKEN": "api-token",
-        "BOT_API_TOKEN": "bot-token",
-        "LOGIN_FAILURES_PER_ACCOUNT": "5",
-        "LOGIN_FAILURES_PER_IP": "8",
-    }
-    s = Settings.from_env(env)
+    s = app_settings(
+        tmp_path, LOGIN_FAILURES_PER_ACCOUNT="5", LOGIN_FAILURES_PER_IP="8", **API_TOKENS
+    )
     engine = make_engine(s.handoff_db_url)
-    upsert_user(engine, "anna", PASSWORD, "staff", "buergerbuero_mitte")
+    add_staff(engine, "anna")
     return s
 
 
-async def login(web, username: str = "anna", password: str = PASSWORD) -> int:
-    async with web.http.post(
-        f"{web.url}/staff/login",
-        data={"username": username, "password": password},
-        allow_redirects=False,
-    ) as resp:
-        return resp.status
+login = staff_login
 
 
 def actions(settings: Settings) -> list[tuple[str, str]]:
@@ -111,16 +105,7 @@ def test_an_idle_session_ends(settings):
 
 def _ticket(key: str, sender: str = "s1") -> NewTicket:
     now = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
-    return NewTicket(
-        reference=new_reference(),
-        idem_key=key,
-        sender_id=sender,
-        channel="socketio",
-        reason="request_human",
-        office="buergerbuero_mitte",
-        created_at=now,
-        due_at=now + timedelta(days=1),
-    )
+    return new_ticket(new_reference(), sender, now, idem_key=key, reason="request_human")
 
 
 def test_one_bad_outbox_entry_never_blocks_the_rest(tmp_path):
@@ -157,27 +142,15 @@ async def test_rest_refuses_an_over_long_sender_at_the_door():
     async def on_new_message(message: Any) -> None:
         received.append(message)
 
-    Sanic.test_mode = True
-    app = Sanic(f"rest_{uuid.uuid4().hex[:10]}")
+    app = bare_app("rest")
     app.blueprint(GuardedRestInput().blueprint(on_new_message), url_prefix="/webhooks/rest")
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.after_start()
-    url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-    try:
-        async with aiohttp.ClientSession() as http:
-            for sender in ("x" * 300, 12345, ""):
-                async with http.post(url, json={"sender": sender, "message": "Hallo"}) as resp:
-                    assert resp.status == 400, sender
-            async with http.post(url, json={"sender": "ok-1", "message": "Hallo"}) as resp:
-                assert resp.status == 200
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with serving(app) as base, aiohttp.ClientSession() as http:
+        url = f"{base}/webhooks/rest/webhook"
+        for sender in ("x" * 300, 12345, ""):
+            async with http.post(url, json={"sender": sender, "message": "Hallo"}) as resp:
+                assert resp.status == 400, sender
+        async with http.post(url, json={"sender": "ok-1", "message": "Hallo"}) as resp:
+            assert resp.status == 200
     assert [m.sender_id for m in received] == ["ok-1"]
 
 

@@ -7,96 +7,21 @@ evaluated with the opening_hours parser) or kept as text: never a guess.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.importers.hours import CONVERTED, EMPTY, TEXT, convert_week, parse_day
 from bot.knowledge.opening_hours import OfficeSchedule
 
-# (weekday field, free text, expected expression; None = kept as text)
-CONVERTED_CASES: list[tuple[str, str, str]] = [
-    ("monday", "08:00-12:00 Uhr", "Mo 08:00-12:00"),
-    ("monday", "08:00 - 12:00 Uhr", "Mo 08:00-12:00"),
-    ("monday", "8:00 - 12:00 Uhr", "Mo 08:00-12:00"),
-    ("monday", "08.00 - 12.00 Uhr", "Mo 08:00-12:00"),
-    ("monday", "08.00-12.00 Uhr", "Mo 08:00-12:00"),
-    ("monday", "7.30 - 15.00", "Mo 07:30-15:00"),
-    ("monday", "07:30 – 15:00 Uhr", "Mo 07:30-15:00"),
-    ("monday", "07:30 — 15:00 Uhr", "Mo 07:30-15:00"),
-    ("monday", "07:30 Uhr - 15:00 Uhr", "Mo 07:30-15:00"),
-    ("monday", "07:30 Uhr bis 15:00 Uhr", "Mo 07:30-15:00"),
-    ("monday", "7:30 bis 15:00 Uhr", "Mo 07:30-15:00"),
-    ("monday", "9 bis 12 Uhr", "Mo 09:00-12:00"),
-    ("monday", "von 9.00 bis 12.00 Uhr", "Mo 09:00-12:00"),
-    ("monday", "08:00 -12:00 Uhr", "Mo 08:00-12:00"),
-    ("monday", "08:00-12.00 Uhr", "Mo 08:00-12:00"),
-    ("monday", "  08:00&nbsp;-&nbsp;12:00 Uhr ", "Mo 08:00-12:00"),
-    ("tuesday", "08:00 - 12:00 Uhr und 13:00 - 18:00 Uhr", "Tu 08:00-12:00,13:00-18:00"),
-    ("tuesday", "08:00 – 12:00 Uhr, 13:00 – 18:00 Uhr", "Tu 08:00-12:00,13:00-18:00"),
-    ("tuesday", "08:00-12:00 Uhr<br />\n13:00-18:00 Uhr", "Tu 08:00-12:00,13:00-18:00"),
-    ("tuesday", "08:00-12:00 Uhr<br/>13:00-18:00 Uhr", "Tu 08:00-12:00,13:00-18:00"),
-    ("tuesday", "8.00 - 12.00 Uhr sowie 14.00 - 18.00 Uhr", "Tu 08:00-12:00,14:00-18:00"),
-    ("wednesday", "07:30-15:00 Uhr (nur mit Termin)", "We 07:30-15:00"),
-    ("wednesday", "7.30 - 15.00 nur mit Termin", "We 07:30-15:00"),
-    ("wednesday", "07.30-15.00 Uhr - nur mit Termin", "We 07:30-15:00"),
-    ("wednesday", "07:30-15:00 Uhr  (nur mit Termin)", "We 07:30-15:00"),
-    ("wednesday", "07:30-15:00 Uhr (für Terminkunden)", "We 07:30-15:00"),
-    ("wednesday", "07:30-15:00 Uhr - nur für Terminkunden", "We 07:30-15:00"),
-    ("wednesday", "07:30-15:00 Uhr Kunden mit vereinbartem Termin", "We 07:30-15:00"),
-    ("wednesday", "07:30-15:00 Uhr (Terminsprechstunde)", "We 07:30-15:00"),
-    ("wednesday", "07:30-15:00 Uhr (nur nach vorheriger Terminvereinbarung)", "We 07:30-15:00"),
-    (
-        "thursday",
-        "08:00 - 12:00 Uhr (nur mit Termin) und 13:00 - 18:00 Uhr",
-        "Th 08:00-12:00,13:00-18:00",
-    ),
-    ("thursday", "08:00-12:00 Uhr ohne Termin", "Th 08:00-12:00"),
-    ("thursday", "08:00-12:00 Uhr mit und ohne Termin", "Th 08:00-12:00"),
-    ("thursday", "08:00-12:00 Uhr (offene Sprechstunde)", "Th 08:00-12:00"),
-    ("thursday", "08:00 - 12:00 Uhr und nach Vereinbarung", "Th 08:00-12:00"),
-    (
-        "thursday",
-        "08:00 - 12:00 Uhr<br />\nsowie nach telefonischer Vereinbarung",
-        "Th 08:00-12:00",
-    ),
-    ("friday", "08:00-12:00 Uhr<br />\n13:00-14:00 Uhr (telefonisch)", "Fr 08:00-12:00"),
-    ("friday", "<strong>08:00-12:00 Uhr</strong>", "Fr 08:00-12:00"),
-    ("friday", "<p>08:00-12:00 Uhr</p>", "Fr 08:00-12:00"),
-    ("friday", "08:00-12:00 Uhr.", "Fr 08:00-12:00"),
-    ("friday", "14:00-24:00 Uhr", "Fr 14:00-24:00"),
-    ("saturday", "jeden 2. und 4. Samstag 09:00 - 13:00", "Sa[2,4] 09:00-13:00"),
-    ("saturday", "jeden 1. Samstag im Monat 10:00 - 12:00 Uhr", "Sa[1] 10:00-12:00"),
-    ("saturday", "jeden 1., 3. Samstag 09.00-12.00 Uhr", "Sa[1,3] 09:00-12:00"),
-    ("saturday", "09:00-12:00 Uhr", "Sa 09:00-12:00"),
-]
-
-TEXT_CASES: list[tuple[str, str]] = [
-    ("monday", "ab 14:00 Uhr"),
-    ("monday", "bis 12 Uhr"),
-    ("monday", "Familienbüro: 09:00 - 12:00 Uhr"),
-    (
-        "monday",
-        "07:30-15:00 Uhr (für Terminkunden)<br />\n07:30-14:00 Uhr (für Kurzzeitkennzeichen)",
-    ),
-    ("monday", "08:00-12:00 Uhr (Annahmeschluss 11:30 Uhr!)"),
-    ("monday", "08:00-12:00 Uhr *"),
-    ("monday", "07.30-15.00 Uhr nur mit Termin*"),
-    ("monday", "9 - 12"),
-    ("monday", "12:00-08:00 Uhr"),
-    ("monday", "25:00-26:00 Uhr"),
-    ("monday", "08:00-12:00 Uhr und 11:00-14:00 Uhr"),
-    ("monday", "vormittags"),
-    ("monday", "Terminvereinbarungen erfolgen im Bedarfsfall seitens des Amtes."),
-    ("monday", "Nur TELEFONISCHE Erreichbarkeit von 9.00 Uhr – 12.00 Uhr"),
-    ("monday", "08:00-12:00 Uhr (in den Schulferien geschlossen)"),
-    ("monday", "08:00 - 12:00 Uhr - bevorzugt für Berufstätige -"),
-    ("monday", "Telefon- und Terminsprechzeiten<br />\n9.00 - 12.00 Uhr"),
-    ("saturday", "jeden 2. Montag 09:00 - 13:00"),
-    ("saturday", "jeden 2. und 4. Samstag 09:00 - 13:00 und 10:00-11:00 Uhr"),
-    ("monday", "08:00-12:00 Uhr (Wartenummernausgabe bis 11:00 Uhr)"),
-    ("monday", "siehe Hinweis"),
-    ("monday", "\U0001f600"),
-]
+_DATA = yaml.safe_load(
+    (Path(__file__).parent / "data" / "import_hours.yml").read_text(encoding="utf-8")
+)
+# (weekday field, free text, expected expression)
+CONVERTED_CASES: list[tuple[str, str, str]] = [tuple(c) for c in _DATA["converted"]]
+# (weekday field, free text): kept as text
+TEXT_CASES: list[tuple[str, str]] = [tuple(c) for c in _DATA["text"]]
 
 
 @pytest.mark.parametrize(("field", "text", "expected"), CONVERTED_CASES)

@@ -18,15 +18,15 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import Settings
-from bot.handoff.tickets import STATUSES, NewTicket, insert_ticket
+from bot.handoff.tickets import STATUSES, insert_ticket
 from bot.knowledge.base import load_knowledge
 from bot.knowledge.grammar import at_office, guess_article, with_article
 from bot.store import audit_log, make_engine, ticket_messages, tickets
 from bot.web.auth import upsert_user
-from bot.web.inbox_query import InboxQuery, Labels, run
-from tests.webserver import free_port, running_app
+from bot.web.inbox_query import InboxQuery, Labels, build, run
+from tests.builders import new_ticket
+from tests.webserver import STAFF_PASSWORD, app_settings, csrf_in, running_app, staff_login
 
-PASSWORD = "richtig-langes-passwort"
 ROOT = Path(__file__).resolve().parents[2]
 CREATED = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 # (reference, channel, reason, office, summary, created offset in hours, assignee, status)
@@ -46,31 +46,22 @@ CASES: list[tuple[str, str, str, str, str, int, str | None, str]] = [
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),  # nothing listens there
-            "ACTIONS_PORT": str(free_port()),
-            "BOT_FIXED_NOW": "2026-11-23T10:00:00+01:00",
-        }
-    )
+    s = app_settings(tmp_path, "2026-11-23T10:00:00+01:00")
     engine = make_engine(s.handoff_db_url)
-    upsert_user(engine, "anna", PASSWORD, "admin", None)
-    upsert_user(engine, "bert", PASSWORD, "admin", None)
+    upsert_user(engine, "anna", STAFF_PASSWORD, "admin", None)
+    upsert_user(engine, "bert", STAFF_PASSWORD, "admin", None)
     for i, (ref, channel, reason, office, summary, hours, assignee, status) in enumerate(CASES):
         created = CREATED + timedelta(hours=hours)
         insert_ticket(
             engine,
-            NewTicket(
-                reference=ref,
+            new_ticket(
+                ref,
+                f"sender-{i}",
+                created,
                 idem_key=f"k{i}",
-                sender_id=f"sender-{i}",
                 channel=channel,
                 reason=reason,
                 office=office,
-                created_at=created,
-                due_at=created + timedelta(days=1),
                 summary=summary,
                 transcript=[{"from": "citizen", "text": f"{summary}, bitte helfen Sie"}],
             ),
@@ -89,12 +80,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 async def login(web, username: str = "anna") -> None:
-    async with web.http.post(
-        f"{web.url}/staff/login",
-        data={"username": username, "password": PASSWORD},
-        allow_redirects=False,
-    ) as resp:
-        assert resp.status == 302
+    assert await staff_login(web, username) == 302
 
 
 async def page(web, path: str) -> str:
@@ -108,9 +94,7 @@ def refs(html: str) -> list[str]:
 
 
 def csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
+    return csrf_in(html)
 
 
 # --- German articles ------------------------------------------------------------------
@@ -164,11 +148,13 @@ def _run(settings: Settings, scope: Any = None, **args: str) -> list[str]:
     engine = make_engine(settings.handoff_db_url)
     rows, _ = run(
         engine,
-        InboxQuery.from_args(args),
-        username="anna",
-        statuses=STATUSES,
-        urgent_reasons=frozenset({"emergency"}),
-        scope=scope,
+        build(
+            InboxQuery.from_args(args),
+            username="anna",
+            statuses=STATUSES,
+            urgent_reasons=frozenset({"emergency"}),
+            scope=scope,
+        ),
     )
     return [r.reference for r in rows]
 
@@ -207,7 +193,7 @@ def test_query_sorting_priority_and_paging(settings):
     engine = make_engine(settings.handoff_db_url)
     q = InboxQuery.from_args({"status": "alle", "page": "2"})
     rows, total = run(
-        engine, q, username="anna", statuses=STATUSES, urgent_reasons=frozenset(), per_page=2
+        engine, build(q, username="anna", statuses=STATUSES, urgent_reasons=frozenset(), per_page=2)
     )
     assert total == 5 and len(rows) == 2
     assert "page=3" in q.params(page=3) and "status=alle" in q.params(page=3)

@@ -5,21 +5,16 @@ Payloads: instagram_messaging_webhook_shapes.json in tests/data/connectors/.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.channels.instagram import InstagramInput, quick_replies
+from tests.builders import connector_shapes
 from tests.unit.test_rate_limit import new_app, serve
 from tests.unit.test_whatsapp import env, graph, signed  # noqa: F401  (fixtures)
 
-SHAPES = json.loads(
-    (
-        Path(__file__).resolve().parents[1] / "data" / "connectors"
-        / "instagram_messaging_webhook_shapes.json"
-    ).read_text()
-)  # fmt: skip
+SHAPES = connector_shapes("instagram_messaging_webhook_shapes.json")
 SECRET = "ig-app-secret"
 
 

@@ -9,11 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import Settings
-from bot.handoff.tickets import NewTicket, insert_ticket
+from bot.handoff.tickets import insert_ticket
 from bot.store import make_engine, tickets
 from bot.web import jobs
+from tests.builders import new_ticket
 from tests.smtp import start_smtp
-from tests.webserver import free_port, running_app
+from tests.webserver import app_settings, running_app
 
 CREATED = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
@@ -27,25 +28,16 @@ def smtp():
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),  # Rasa is down: no interim message possible
-            "ACTIONS_PORT": str(free_port()),
-        }
-    )
+    s = app_settings(tmp_path)  # Rasa is down: no interim message possible
     insert_ticket(
         make_engine(s.handoff_db_url),
-        NewTicket(
-            reference="MS-JOBS-0001",
+        new_ticket(
+            "MS-JOBS-0001",
+            "citizen-1",
+            CREATED,
             idem_key="jobs-1",
-            sender_id="citizen-1",
-            channel="socketio",
             reason="personal_data",
             office="standesamt",
-            created_at=CREATED,
-            due_at=CREATED + timedelta(days=1),
             summary="Meine IBAN ist [IBAN entfernt]",
         ),
     )

@@ -110,11 +110,16 @@ def test_loading_broken_knowledge_names_file_and_entry(knowledge_copy):
         load_knowledge(knowledge_copy)
 
 
-def test_special_hours_referencing_unknown_office(knowledge_copy):
-    (knowledge_copy / "special_hours.yml").write_text(
-        "special_hours:\n  - {office: nirgendwo, from: '2026-12-01', closed: true, note: Test}\n"
-    )
-    assert any("nirgendwo" in e for e in validate_knowledge(knowledge_copy))
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("{office: nirgendwo, from: '2026-12-01', closed: true, note: Test}", "nirgendwo"),
+        ("{office: fundbuero, from: '2026-12-01', hours: '12:00-08:00', note: Test}", "is empty"),
+    ],
+)
+def test_special_hours_validation(knowledge_copy, entry, expected):
+    (knowledge_copy / "special_hours.yml").write_text(f"special_hours:\n  - {entry}\n")
+    assert any(expected in e for e in validate_knowledge(knowledge_copy))
 
 
 def test_synonym_for_two_services_is_reported(knowledge_copy):

@@ -742,13 +742,6 @@ def test_format_intervals(intervals, text):
 
 
 def test_german_weekdays():
-    assert GERMAN_WEEKDAYS == (
-        "Montag",
-        "Dienstag",
-        "Mittwoch",
-        "Donnerstag",
-        "Freitag",
-        "Samstag",
-        "Sonntag",
-    )
+    week = "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag"
+    assert isinstance(GERMAN_WEEKDAYS, tuple) and " ".join(GERMAN_WEEKDAYS) == week
     assert GERMAN_WEEKDAYS[date(2026, 11, 26).weekday()] == "Donnerstag"

@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 
 from bot import privacy, store
-from bot.handoff.tickets import NewTicket, Outbox, insert_ticket
+from bot.handoff.tickets import Outbox, insert_ticket
 from bot.privacy import RetentionPolicy, erase, erasure_scope, run_retention
 from bot.store import audit_log, make_engine, ticket_messages, tickets
+from tests.builders import new_ticket
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 RASA_EVENTS = SQLTrackerStore.SQLEvent.__table__  # the real table definition of Rasa 3.6
@@ -62,17 +63,7 @@ def add_ticket(
 ) -> int:
     insert_ticket(
         engine,
-        NewTicket(
-            reference=reference,
-            idem_key=reference,
-            sender_id=sender,
-            channel="socketio",
-            reason="case_specific",
-            office="buergerbuero_mitte",
-            created_at=created,
-            due_at=created + timedelta(days=1),
-            summary="Meine IBAN ist [IBAN entfernt]",
-        ),
+        new_ticket(reference, sender, created, summary="Meine IBAN ist [IBAN entfernt]"),
     )
     with engine.begin() as conn:
         ticket_id = conn.execute(
@@ -368,15 +359,13 @@ def test_the_projects_feedback_table_is_erased_too(resumed_case):
 
 def _pending(outbox: Outbox, reference: str, sender: str) -> Path:
     return outbox.put(
-        NewTicket(
-            reference=reference,
+        new_ticket(
+            reference,
+            sender,
+            NOW,
             idem_key=f"idem-{reference}",
-            sender_id=sender,
             channel="telegram",
             reason="personal_data",
-            office="buergerbuero_mitte",
-            created_at=NOW,
-            due_at=NOW + timedelta(days=1),
         )
     )
 

@@ -13,9 +13,9 @@ from bot.config import Settings
 from bot.store import audit_log, make_engine, ticket_messages, tickets
 from bot.web.auth import upsert_user
 from tests.unit.test_privacy import RASA_EVENTS, add_conversation, add_ticket, senders
-from tests.webserver import app_settings, running_app
+from tests.webserver import STAFF_PASSWORD, app_settings, csrf_in, running_app
 
-PASSWORD = "richtig-langes-passwort"
+PASSWORD = STAFF_PASSWORD
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parents[2]
 REASON = "Antrag vom 22.11.2026, schriftlich per Brief"
@@ -47,9 +47,7 @@ async def login(web, user: str = "anna") -> str:
         assert resp.status == 200
     async with web.http.get(f"{web.url}/staff/privacy/") as resp:
         page = await resp.text()
-    match = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert match
-    return match.group(1)
+    return csrf_in(page)
 
 
 def audit(settings: Settings) -> list:
@@ -94,7 +92,7 @@ async def test_staff_see_the_nav_link_trainers_neither_link_nor_page(settings):
         ) as resp:
             assert resp.status == 200
         async with web.http.get(f"{web.url}/staff/backlog/") as resp:
-            csrf = re.search(r'name="csrf" value="([^"]+)"', await resp.text()).group(1)
+            csrf = csrf_in(await resp.text())
         async with web.http.get(f"{web.url}/staff/") as resp:
             assert 'href="/staff/privacy/"' not in await resp.text()
         async with web.http.get(f"{web.url}/staff/privacy/") as resp:
@@ -217,7 +215,7 @@ async def test_staff_and_trainers_cannot_erase_and_every_attempt_is_audited(sett
                 assert resp.status == 200
             page = "/staff/privacy/" if user == "anna" else "/staff/backlog/"
             async with web.http.get(f"{web.url}{page}") as resp:
-                csrf = re.search(r'name="csrf" value="([^"]+)"', await resp.text()).group(1)
+                csrf = csrf_in(await resp.text())
             for _, path, data in attempts:
                 async with web.http.post(
                     f"{web.url}{path}", data={"csrf": csrf, "reason": REASON, **data}

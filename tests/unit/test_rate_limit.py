@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,7 +32,7 @@ from bot.channels.guard import (
 from bot.channels.rest import GuardedRestInput
 from bot.channels.telegram import SignedTelegramInput
 from bot.config import Settings
-from tests.webserver import free_port, running_app
+from tests.webserver import app_settings, bare_app, free_port, running_app, serving
 
 PROXY = trusted_networks(["127.0.0.1"])
 
@@ -101,28 +100,24 @@ def test_trusted_proxies_typo_is_an_error():
 
 @asynccontextmanager
 async def serve(app: Sanic) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    http = aiohttp.ClientSession()
-    try:
-        yield f"http://127.0.0.1:{port}", http
-    finally:
-        await http.close()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+        yield url, http
 
 
 def new_app() -> Sanic:
-    Sanic.test_mode = True
-    return Sanic(f"rl_{uuid.uuid4().hex[:12]}")
+    return bare_app("rl")
+
+
+def limited_app(per_minute: int, trusted: Any = (), **options: Any) -> Sanic:
+    """An app with one page ``/x`` behind the per-IP limit."""
+    app = new_app()
+
+    @app.get("/x")
+    async def x(_):
+        return text("ok")
+
+    limit_requests(app, IpRateLimiter(per_minute), trusted, **options)
+    return app
 
 
 async def status(http, method: str, url: str, ip: str | None = None, **kw: Any) -> int:
@@ -135,13 +130,7 @@ async def status(http, method: str, url: str, ip: str | None = None, **kw: Any) 
 
 
 async def test_429_body_and_retry_after_header():
-    app = new_app()
-
-    @app.get("/x")
-    async def x(_):
-        return text("ok")
-
-    limit_requests(app, IpRateLimiter(2), (), exempt_loopback=False)
+    app = limited_app(2, exempt_loopback=False)
     async with serve(app) as (url, http):
         assert [await status(http, "GET", f"{url}/x") for _ in range(2)] == [200, 200]
         async with http.get(f"{url}/x") as resp:
@@ -153,26 +142,14 @@ async def test_429_body_and_retry_after_header():
 
 
 async def test_without_trusted_proxies_a_forged_header_does_not_escape_the_limit():
-    app = new_app()
-
-    @app.get("/x")
-    async def x(_):
-        return text("ok")
-
-    limit_requests(app, IpRateLimiter(3), (), exempt_loopback=False)
+    app = limited_app(3, exempt_loopback=False)
     async with serve(app) as (url, http):
         codes = [await status(http, "GET", f"{url}/x", ip=f"203.0.113.{i}") for i in range(5)]
     assert codes == [200, 200, 200, 429, 429]
 
 
 async def test_loopback_is_exempt_by_default():
-    app = new_app()
-
-    @app.get("/x")
-    async def x(_):
-        return text("ok")
-
-    limit_requests(app, IpRateLimiter(1), PROXY)
+    app = limited_app(1, PROXY)
     async with serve(app) as (url, http):
         assert {await status(http, "GET", f"{url}/x") for _ in range(5)} == {200}
         assert [await status(http, "GET", f"{url}/x", ip="203.0.113.1") for _ in range(2)] == [
@@ -186,16 +163,11 @@ async def test_loopback_is_exempt_by_default():
 
 @pytest.fixture
 def web_settings(tmp_path: Path) -> Settings:
-    return Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),
-            "ACTIONS_PORT": str(free_port()),
-            "HANDOFF_API_TOKEN": "api-token",
-            "RATE_LIMIT_PER_IP_PER_MINUTE": "3",
-            "TRUSTED_PROXIES": "127.0.0.1",
-        }
+    return app_settings(
+        tmp_path,
+        HANDOFF_API_TOKEN="api-token",
+        RATE_LIMIT_PER_IP_PER_MINUTE="3",
+        TRUSTED_PROXIES="127.0.0.1",
     )
 
 

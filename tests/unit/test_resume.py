@@ -54,11 +54,8 @@ def attempt(engine, token, sender="web-1", channel="socketio", now=NOW, failures
     return resume_on_website(
         _knowledge(),
         lambda: engine,
-        token,
-        sender,
-        channel,
+        resume.Request(token, sender, channel, "client-a"),
         now,
-        "client-a",
         failures or RateLimiter(10, 3600),
     )
 

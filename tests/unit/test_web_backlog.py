@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.knowledge.base import load_knowledge
 from bot.store import backlog, make_engine
 from bot.web.auth import upsert_user
-from tests.webserver import free_port, running_app
+from tests.webserver import app_settings, csrf_in, running_app
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "trainer-passwort-123"
@@ -28,16 +28,7 @@ def settings(tmp_path: Path) -> Settings:
     nlu.mkdir()
     for f in (ROOT / "data" / "nlu").glob("*.yml"):
         shutil.copy(f, nlu / f.name)
-    s = Settings.from_env(
-        {
-            "STATE_DIR": str(tmp_path),
-            "KNOWLEDGE_DIR": str(knowledge),
-            "WEB_PORT": str(free_port()),
-            "RASA_PORT": str(free_port()),
-            "ACTIONS_PORT": str(free_port()),
-            "BOT_FIXED_NOW": "2026-11-23T10:00:00+01:00",
-        }
-    )
+    s = app_settings(tmp_path, "2026-11-23T10:00:00+01:00", KNOWLEDGE_DIR=str(knowledge))
     engine = make_engine(s.handoff_db_url)
     upsert_user(engine, "tina", PASSWORD, "trainer")
     upsert_user(engine, "sam", PASSWORD, "staff")
@@ -78,7 +69,7 @@ async def test_adopt_as_synonym_writes_knowledge_and_closes_the_group(settings):
         await login(web, "tina")
         async with web.http.get(f"{web.url}/staff/backlog/") as resp:
             page = await resp.text()
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = csrf_in(page)
         ids = re.search(r'name="ids" value="([0-9,]+)"', page).group(1)
         async with web.http.post(
             f"{web.url}/staff/backlog/synonym",
@@ -100,7 +91,7 @@ async def test_dismiss(settings):
         await login(web, "tina")
         async with web.http.get(f"{web.url}/staff/backlog/") as resp:
             page = await resp.text()
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        csrf = csrf_in(page)
         last_ids = re.findall(r'name="ids" value="([0-9,]+)"', page)[-1]
         async with web.http.post(
             f"{web.url}/staff/backlog/dismiss", data={"csrf": csrf, "ids": last_ids}
@@ -112,7 +103,7 @@ async def test_dismiss(settings):
 async def _post_group(web, path: str, form: dict[str, str], group: int = 0) -> str:
     async with web.http.get(f"{web.url}/staff/backlog/") as resp:
         page = await resp.text()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    csrf = csrf_in(page)
     ids = re.findall(r'name="ids" value="([0-9,]+)"', page)[group]
     async with web.http.post(
         f"{web.url}/staff/backlog/{path}", data={"csrf": csrf, "ids": ids, **form}

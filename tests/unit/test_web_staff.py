@@ -8,37 +8,32 @@ The full round trip with Rasa is in tests/e2e.
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from bot.config import Settings
-from bot.handoff.tickets import NewTicket, insert_ticket
+from bot.handoff.tickets import insert_ticket
 from bot.store import audit_log, make_engine, ticket_messages, tickets
-from bot.web.auth import upsert_user
-from tests.webserver import free_port, running_app
-
-PASSWORD = "richtig-langes-passwort"
+from tests.builders import new_ticket
+from tests.webserver import (
+    API_TOKENS,
+    STAFF_PASSWORD,
+    add_staff,
+    app_settings,
+    csrf_in,
+    running_app,
+    staff_login,
+)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    env = {
-        "STATE_DIR": str(tmp_path),
-        "WEB_PORT": str(free_port()),
-        "RASA_PORT": str(free_port()),  # nothing listens there
-        "ACTIONS_PORT": str(free_port()),
-        "HANDOFF_API_TOKEN": "api-token",
-        "BOT_API_TOKEN": "bot-token",
-        "BOT_FIXED_NOW": "2026-11-23T10:00:00+01:00",
-    }
-    s = Settings.from_env(env)
+    s = app_settings(tmp_path, "2026-11-23T10:00:00+01:00", **API_TOKENS)
     engine = make_engine(s.handoff_db_url)
-    upsert_user(engine, "anna", PASSWORD, "staff", "buergerbuero_mitte")
-    upsert_user(engine, "sven", PASSWORD, "staff", "standesamt")
+    add_staff(engine, "anna", "sven")
     created = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
     for i, (channel, text) in enumerate(
         [
@@ -48,15 +43,12 @@ def settings(tmp_path: Path) -> Settings:
     ):
         insert_ticket(
             engine,
-            NewTicket(
-                reference=f"MS-TEST-000{i}",
+            new_ticket(  # due a day later: overdue at the fixed "now"
+                f"MS-TEST-000{i}",
+                f"sender-{i}",
+                created,
                 idem_key=f"k{i}",
-                sender_id=f"sender-{i}",
                 channel=channel,
-                reason="case_specific",
-                office="buergerbuero_mitte",
-                created_at=created,
-                due_at=created + timedelta(days=1),  # overdue at the fixed "now"
                 summary=text,
                 transcript=[{"from": "citizen", "text": text}],
                 redacted=channel == "telegram",
@@ -65,21 +57,13 @@ def settings(tmp_path: Path) -> Settings:
     return s
 
 
-async def login(web, password: str = PASSWORD, username: str = "anna") -> int:
-    async with web.http.post(
-        f"{web.url}/staff/login",
-        data={"username": username, "password": password},
-        allow_redirects=False,
-    ) as resp:
-        return resp.status
+login = staff_login
 
 
 async def csrf_of(web, path: str) -> str:
     async with web.http.get(f"{web.url}{path}") as resp:
         page = await resp.text()
-    match = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert match, page[:500]
-    return match.group(1)
+    return csrf_in(page)
 
 
 async def test_inbox_requires_login(settings):
@@ -91,7 +75,7 @@ async def test_inbox_requires_login(settings):
 
 async def test_wrong_password_is_refused_and_audited(settings):
     async with running_app(settings) as web:
-        assert await login(web, "falsch-falsch-falsch") == 401
+        assert await login(web, password="falsch-falsch-falsch") == 401
     with make_engine(settings.handoff_db_url).connect() as conn:
         actions = [r.action for r in conn.execute(sa.select(audit_log.c.action))]
     assert actions == ["login_failed"]
@@ -102,7 +86,7 @@ async def test_session_cookie_is_httponly_and_strict(settings):
         running_app(settings) as web,
         web.http.post(
             f"{web.url}/staff/login",
-            data={"username": "anna", "password": PASSWORD},
+            data={"username": "anna", "password": STAFF_PASSWORD},
             allow_redirects=False,
         ) as resp,
     ):

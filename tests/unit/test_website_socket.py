@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 import socketio
-from sanic import Sanic
 
 from bot.channels.website import WebsiteInput, capped_metadata
-from tests.webserver import free_port
+from tests.webserver import bare_app, serving
 
 ORIGIN = "https://www.musterstadt.de"
 
@@ -52,25 +51,11 @@ async def website(channel: WebsiteInput | None = None) -> AsyncIterator[tuple[st
     async def on_new_message(message: Any) -> None:
         received.append(message)
 
-    Sanic.test_mode = True
-    app = Sanic(f"socket_{uuid.uuid4().hex[:10]}")
+    app = bare_app("socket")
     channel = channel or WebsiteInput(session_persistence=True, metadata_key="customData")
     app.blueprint(channel.blueprint(on_new_message))
-    port = free_port()
-    server = await app.create_server(
-        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
-    )
-    assert server is not None
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    try:
-        yield f"http://127.0.0.1:{port}", received
-    finally:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+    async with serving(app) as url:
+        yield url, received
 
 
 class Widget:
@@ -242,21 +227,36 @@ def _redis_reachable() -> bool:
         return s.connect_ex(("127.0.0.1", 6379)) == 0
 
 
-async def test_a_reply_sent_on_one_instance_reaches_a_socket_on_the_other(monkeypatch):
+@asynccontextmanager
+async def two_instances(monkeypatch: Any) -> AsyncIterator[tuple[WebsiteInput, Widget, str]]:
+    """Two website instances sharing Redis and a widget connected to the second: yields the
+    first instance's channel, the widget and its session (skips without Redis)."""
     if not _redis_reachable():
         pytest.skip("needs Redis on 127.0.0.1:6379 (SOCKETIO_REDIS_URL); not reachable")
     monkeypatch.setenv("SOCKETIO_REDIS_URL", REDIS_URL)
     sender = WebsiteInput(session_persistence=True, metadata_key="customData")
     holder = WebsiteInput(session_persistence=True, metadata_key="customData")
-    async with website(sender) as (_a, _), website(holder) as (url_b, _):
+    async with website(sender), website(holder) as (url_b, _):
         widget = await asyncio.to_thread(Widget, url_b)
         session = await asyncio.to_thread(widget.start)
         await asyncio.sleep(0.5)
+        try:
+            yield sender, widget, session
+        finally:
+            await asyncio.to_thread(widget.close)
+
+
+async def wait_for_notice(widget: Widget, text: str, seconds: float = 5) -> None:
+    """Waits until the widget shows ``text`` or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and text not in widget.notices:
+        await asyncio.sleep(0.05)
+
+
+async def test_a_reply_sent_on_one_instance_reaches_a_socket_on_the_other(monkeypatch):
+    async with two_instances(monkeypatch) as (sender, widget, session):
         output = sender.get_output_channel()
         assert output is not None
         await output.send_text_message(session, "Antwort vom Bürgerbüro", staff=True)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and "Antwort vom Bürgerbüro" not in widget.notices:
-            await asyncio.sleep(0.05)
-        await asyncio.to_thread(widget.close)
+        await wait_for_notice(widget, "Antwort vom Bürgerbüro")
     assert widget.notices == ["Antwort vom Bürgerbüro"]

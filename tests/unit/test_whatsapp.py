@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,15 +19,11 @@ from bot.channels import dedup
 from bot.channels.whatsapp import WhatsAppInput, WindowClosed, extract, interactive
 from bot.channels.window import Windows
 from bot.store import make_engine
+from tests.builders import connector_shapes
 from tests.recorder import start_recorder
 from tests.unit.test_rate_limit import new_app, serve
 
-SHAPES = json.loads(
-    (
-        Path(__file__).resolve().parents[1] / "data" / "connectors"
-        / "whatsapp_cloud_api_webhook_shapes.json"
-    ).read_text()
-)  # fmt: skip
+SHAPES = connector_shapes("whatsapp_cloud_api_webhook_shapes.json")
 SECRET = "wa-app-secret"
 PHONE_ID = "106540352242922"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)

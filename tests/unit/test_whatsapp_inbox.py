@@ -8,8 +8,9 @@ import pytest
 
 from bot.channels.window import Windows
 from bot.config import Settings
-from bot.handoff.tickets import NewTicket, insert_ticket
+from bot.handoff.tickets import insert_ticket
 from bot.store import make_engine
+from tests.builders import new_ticket
 from tests.unit.test_web_staff import login, settings  # noqa: F401  (fixture)
 from tests.webserver import running_app
 
@@ -20,15 +21,12 @@ def whatsapp_ticket(s: Settings, reference: str, wa_id: str, last_message: datet
     engine = make_engine(s.handoff_db_url)
     insert_ticket(
         engine,
-        NewTicket(
-            reference=reference,
-            idem_key=reference,
-            sender_id=wa_id,
+        new_ticket(
+            reference,
+            wa_id,
+            last_message,
             channel="whatsapp",
             reason="personal_data",
-            office="buergerbuero_mitte",
-            created_at=last_message,
-            due_at=last_message + timedelta(days=1),
             summary="Adresse ändern",
             transcript=[{"from": "citizen", "text": "Adresse ändern"}],
             redacted=True,
