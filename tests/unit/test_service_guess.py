@@ -94,3 +94,52 @@ def test_service_terms_come_from_the_data_in_both_languages():
     assert "Sperrmüll anmelden" in sperr and "Sofa wegwerfen" in sperr  # name, phrase
     assert "old sofa" in sperr  # English synonym of translations.en
     assert len(sperr) == len(set(sperr))
+
+
+def _guesser(terms: list[tuple[str, str]]) -> Any:
+    from unittest.mock import MagicMock
+
+    from bot.nlu.sentence_embedding import ServiceGuesser
+
+    guesser = ServiceGuesser({}, MagicMock(), MagicMock())
+    guesser._vectors = TermVectors.of(terms)  # real embeddings of a few terms
+    return guesser
+
+
+def _message(text: str, intent: str) -> Any:
+    from rasa.shared.nlu.training_data.message import Message
+
+    return Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9}})
+
+
+def test_the_bundled_model_finds_a_concern_by_meaning():
+    guesser = _guesser(
+        [
+            ("sperrmuell", "Sperrmüll anmelden"),
+            ("sperrmuell", "alte Möbel entsorgen"),
+            ("hundesteuer", "Hund anmelden"),
+            ("reisepass", "Reisepass beantragen"),
+        ]
+    )
+    sofa, dog = (
+        _message("Wohin mit meinem alten Sofa?", "ask_responsibility"),
+        _message("Unser neuer Vierbeiner bellt viel, muss ich ihn melden?", "ask_responsibility"),
+    )
+    guesser.process([sofa, dog])
+    first = [
+        next(e["value"] for e in m.get("entities") if e["entity"] == "service_guess")
+        for m in (sofa, dog)
+    ]
+    assert first == ["sperrmuell", "hundesteuer"]
+    sims = [e["confidence"] for e in sofa.get("entities")]
+    assert sims == sorted(sims, reverse=True) and all(0 < s <= 1 for s in sims)
+
+
+def test_only_responsibility_questions_are_embedded():
+    guesser = _guesser([("sperrmuell", "Sperrmüll anmelden")])
+    messages = [
+        _message("Wohin mit meinem alten Sofa?", "greet"),
+        _message("/ask_responsibility", "ask_responsibility"),  # a button payload
+    ]
+    guesser.process(messages)
+    assert all(not m.get("entities") for m in messages)
