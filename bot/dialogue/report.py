@@ -56,6 +56,13 @@ _WHEN = re.compile(
 )
 
 
+# "Ich möchte etwas melden", "Schaden melden", "report a problem": a report without a kind.
+_ASKS_TO_REPORT = re.compile(
+    r"\b(meld\w*|mängel\w*|schaden|schäden|kaputt|defekt|report\w*|broken|damage\w*)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass
 class ReportMessage:
     """What the action knows about the citizen's message."""
@@ -192,6 +199,13 @@ def handle(
             out.slots.update(CLEARED)
             return ReportResult(out, routine)
 
+    if not collecting and msg.text and (place is None or place.place is None):
+        # DIET said "report" but the message is no report of a place:
+        if service is None and not _ASKS_TO_REPORT.search(msg.text):
+            return ReportResult(out, "action_out_of_scope")  # "Rechne mal 48 durch 6"
+        if service is not None and "?" in msg.text and (place is None or not place.unknown):
+            # "… Wer kümmert sich um so etwas?": the office, with the offer to report it
+            return ReportResult(out, "action_responsibility")
     if service is not None and not draft.get("kind"):
         draft["kind"] = service.id
     if msg.text:
@@ -266,7 +280,8 @@ def file_report(
     contact = str(draft.get("contact") or "")
     if contact and not redacted:
         # asked only where personal data may be processed; staff read it in the case
-        description = f"{description} / Kontakt: {contact}"[:MAX_DESCRIPTION]
+        label = texts.text(texts.DEFAULT_LANGUAGE, "report.staff_contact", contact=contact)
+        description = f"{description} / {label}"[:MAX_DESCRIPTION]
     summary = texts.mark_language(lang, f"{kind.name}: {place} – {description}")
     ticket = NewTicket(
         reference=new_reference(),

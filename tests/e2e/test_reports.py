@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from bot import texts
 from bot.knowledge.base import load_knowledge
 from tests.e2e.conftest import add_staff_user
 from tests.e2e.test_channels import tg_post, tg_update
@@ -138,6 +139,10 @@ def test_a_telegram_report_without_personal_data_hears_back_when_done(stack, cas
     assert "Nachricht an 1 von 1" in answer, answer[-1500:]
     sent = stack.platforms.wait_for("telegram", str(chat_id), 2)
     assert any(reference in t and "erledigt" in t and "ausgebessert" in t for t in sent), sent
+    # the jobs ran meanwhile (every 2 s, interim after 0 h here): a report gets no
+    # "wir sind dran" interim message, it hears back when it is done
+    interim = texts.text("de", "staff.interim")
+    assert all(interim not in t for t in stack.platforms.texts("telegram", str(chat_id)))
 
 
 def test_the_done_notice_reaches_the_website_chat(stack, caseworker):
