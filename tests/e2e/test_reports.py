@@ -127,9 +127,9 @@ def test_a_telegram_report_without_personal_data_hears_back_when_done(stack, cas
     update = tg_update("text_message", chat_id)
     update["message"]["text"] = "Schlagloch in der Goethestraße 8, seit gestern"
     assert tg_post(stack, update) == 200
-    texts = stack.platforms.wait_for("telegram", str(chat_id), 1)
-    joined = " ".join(texts)
-    assert "Danke, Ihre Meldung" in joined, texts
+    received = stack.platforms.wait_for("telegram", str(chat_id), 1)
+    joined = " ".join(received)
+    assert "Danke, Ihre Meldung" in joined, received
     # nothing personal is asked on a US messenger
     assert not re.search(r"Telefon|E-Mail|Ihr Name|Adresse", joined), joined
     reference = REFERENCE.search(joined).group(0)
