@@ -202,7 +202,9 @@ def handle(
     if not collecting and msg.text and (place is None or place.place is None):
         # DIET said "report" but the message is no report of a place:
         if service is None and not _ASKS_TO_REPORT.search(msg.text):
-            return ReportResult(out, "action_out_of_scope")  # "Rechne mal 48 durch 6"
+            # "Mein Nachbar parkt immer auf dem Gehweg": mostly a concern of another
+            # service; the responsibility answer names it, or says it is unknown
+            return ReportResult(out, "action_responsibility")
         if service is not None and "?" in msg.text and (place is None or not place.unknown):
             # "… Wer kümmert sich um so etwas?": the office, with the offer to report it
             return ReportResult(out, "action_responsibility")

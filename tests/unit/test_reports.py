@@ -478,14 +478,14 @@ def test_a_photo_is_stored_only_with_the_citizens_own_open_report(setup, engine)
 
 def test_a_report_intent_without_a_place_is_answered_as_what_it_is(setup):
     # what DIET called a report, but names no place: a question who handles it gets the
-    # office (with the offer), a message without any kind is out of scope
+    # office (with the offer), and so does a message without a reportable kind
     question = Chat(setup).say(
         "Seit drei Wochen steht hier ein Autowrack. Wer kümmert sich um so etwas?",
         entities=[entity("schrottfahrzeug")],
     )
     assert question.followup == "action_responsibility" and not question.outcome.replies
-    nothing = Chat(setup).say("Rechne mal 48 geteilt durch 6")
-    assert nothing.followup == "action_out_of_scope" and not nothing.outcome.replies
+    other = Chat(setup).say("Mein Nachbar parkt immer auf dem Gehweg")
+    assert other.followup == "action_responsibility" and not other.outcome.replies
     # a statement without a place is still taken: "Wo genau ist das?"
     statement = Chat(setup).say("Da steht ein Autowrack", entities=[entity("schrottfahrzeug")])
     assert names(statement) == ["utter_report_ask_where"]
