@@ -156,3 +156,33 @@ def test_the_done_notice_reaches_the_website_chat(stack, caseworker):
         assert reference in notice
     finally:
         citizen.close()
+
+
+def test_a_photo_from_the_website_is_stored_without_metadata(stack, caseworker):
+    import io
+
+    from PIL import Image
+
+    from tests.unit.test_reports import _jpeg_with_gps
+
+    citizen = Citizen(stack.rasa)
+    try:
+        created = citizen.say("Schlagloch in der Gartenstraße 14", "Foto anhängen")
+        reference = REFERENCE.search(created).group(0)
+        session = citizen.session
+    finally:
+        citizen.close()
+    url = f"{stack.web}/meldung/{reference}/foto"
+    photo = {"photo": ("foto.jpg", _jpeg_with_gps(), "image/jpeg")}
+    assert requests.post(url, data={"session": "someone-else"}, files=photo).status_code == 404
+    text = {"photo": ("foto.jpg", b"not an image", "image/jpeg")}
+    refused = requests.post(url, data={"session": session}, files=text)
+    assert refused.status_code == 400 and "kein lesbares Foto" in refused.json()["error"]
+    ok = requests.post(url, data={"session": session}, files=photo)
+    assert ok.status_code == 200 and ok.json() == {"ok": True}
+    page = caseworker.get(f"{stack.web}/staff/tickets/{reference}").text
+    src = re.search(rf"/staff/tickets/{reference}/photos/\d+", page).group(0)
+    stored = caseworker.get(f"{stack.web}{src}")
+    assert stored.headers["Content-Type"] == "image/jpeg"
+    assert b"PhoneMaker" not in stored.content
+    assert not Image.open(io.BytesIO(stored.content)).getexif()
