@@ -710,6 +710,15 @@ def delete_cases(conn: Connection, ids: list[int], delete: bool = True) -> tuple
     return n_tickets, n_messages
 
 
+def delete_reports_of(conn: Connection, senders: Collection[str]) -> int:
+    """Deletes the reports ``senders`` made on other citizens' cases (a duplicate of a
+    place reported first by someone else; their own cases go with :func:`delete_cases`)."""
+    n = 0
+    for batch in _chunks(sorted(senders)):
+        n += conn.execute(sa.delete(reports).where(reports.c.sender_id.in_(batch))).rowcount or 0
+    return n
+
+
 def id_of_reference(conn: Connection, reference: str) -> int | None:
     """The id of the case ``reference`` (None when there is none)."""
     row = conn.execute(sa.select(tickets.c.id).where(tickets.c.reference == reference)).first()

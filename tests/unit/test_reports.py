@@ -489,3 +489,15 @@ def test_a_report_intent_without_a_place_is_answered_as_what_it_is(setup):
     # a statement without a place is still taken: "Wo genau ist das?"
     statement = Chat(setup).say("Da steht ein Autowrack", entities=[entity("schrottfahrzeug")])
     assert names(statement) == ["utter_report_ask_where"]
+
+
+def test_erasing_a_duplicate_reporter_removes_only_their_report(setup, engine):
+    first = Chat(setup, sender="web-x1").say(
+        "Schlagloch Hauptstraße 50", entities=[entity("schlagloch")]
+    )
+    Chat(setup, sender="web-x2").say("Schlagloch Hauptstraße 51", entities=[entity("schlagloch")])
+    with engine.begin() as conn:
+        assert cases.delete_reports_of(conn, {"web-x2"}) == 1
+    reference = first.outcome.replies[0].variables["reference"]
+    row = cases.by_reference(engine, reference)
+    assert [r["sender_id"] for r in cases.report_rows(engine, row.id)] == ["web-x1"]
