@@ -74,8 +74,14 @@ class ActionOutOfScope(Action):
         """Utters the out-of-scope notice, unless the message names a service of the data.
 
         "Wie hoch ist die Hundesteuer?" may be classified out of scope while DIET found
-        the service: the citizen then gets the service's answer, not a refusal.
+        the service: the citizen then gets the service's answer, not a refusal. A
+        reportable service at a place of the city ("In der Hauptstraße 20 steht ein
+        Schrottauto") is a report: it is taken (bot.dialogue.report).
         """
+        if is_report(tracker):
+            from actions.report import ActionReport
+
+            return await ActionReport().run(dispatcher, tracker, domain)
         if names_known_service(runtime.knowledge(), entities(tracker)):
             from actions.responsibilities import ActionResponsibility
 
@@ -83,6 +89,18 @@ class ActionOutOfScope(Action):
         await record_for_trainers(tracker, "out_of_scope")
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+def is_report(tracker: Tracker) -> bool:
+    """The message names a reportable service and a known place of the city."""
+    from actions.report import streets
+    from bot.dialogue.report import reportable
+    from bot.knowledge.reports import find_place
+
+    text = message_text(tracker)
+    if not text or reportable(runtime.knowledge(), text, entities(tracker)) is None:
+        return False
+    return find_place(text, streets()).place is not None
 
 
 class ActionRouteInform(Action):

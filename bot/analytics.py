@@ -201,6 +201,12 @@ class Report:
     feedback_comments: int = 0
     satisfaction_by_topic: list[tuple[str, int, int]] = field(default_factory=list)
     satisfaction_by_channel: list[tuple[str, int, int]] = field(default_factory=list)
+    # reports of what is broken (bot.dialogue.report): every report, by kind and street
+    reports_by_kind: list[tuple[str, int]] = field(default_factory=list)
+    reports_by_street: list[tuple[str, int]] = field(default_factory=list)
+    report_places: int = 0
+    report_duplicates: int = 0
+    median_days_to_done: float | None = None
 
     @property
     def not_understood_rate(self) -> float | None:
@@ -252,8 +258,20 @@ def compute(tracker_engine: Engine, engine: Engine, rng: Range, now: datetime) -
         # no events table yet (Rasa has not started) or the store is unreachable
         report.tracker_available = False
     _tickets(engine, rng, now, report, conversation_keys)
+    _reports(engine, rng, report)
     _feedback(engine, rng, report)
     return report
+
+
+def _reports(engine: Engine, rng: Range, report: Report) -> None:
+    """Reports made in the range: by kind, by street, and the median days to done."""
+    figures = cases.report_figures(engine, rng.start, rng.end)
+    report.reports_by_kind = _top(Counter(dict(figures.by_kind)), limit=None)
+    report.reports_by_street = _top(Counter(dict(figures.by_street)), limit=None)
+    report.report_places = figures.cases
+    report.report_duplicates = figures.duplicates
+    if figures.done_days:
+        report.median_days_to_done = statistics.median(figures.done_days)
 
 
 # --- events -----------------------------------------------------------------------------
@@ -518,6 +536,19 @@ def rows(
     out += [("leistung", s, names.get("service", {}).get(s, s), n) for s, n in report.services]
     out += [("strasse", s, s, n) for s, n in report.streets]
     out += [("uebergabe_grund", r, r, n) for r, n in report.handoffs_by_reason]
+    service_names = names.get("service", {})
+    out += [("meldung_art", k, service_names.get(k, k), n) for k, n in report.reports_by_kind]
+    out += [("meldung_strasse", s, s, n) for s, n in report.reports_by_street]
+    out += [
+        ("meldungen", "stellen", "gemeldete Stellen", report.report_places),
+        ("meldungen", "weitere", "weitere Meldungen derselben Stelle", report.report_duplicates),
+        (
+            "meldungen",
+            "median_tage",
+            "Median bis erledigt (Tage)",
+            _num(report.median_days_to_done),
+        ),
+    ]
     for index, kind in ((1, "positiv"), (2, "negativ")):
         for row in report.satisfaction_by_topic:
             out.append((f"{kind}_je_thema", row[0], intent_label(row[0]), row[index]))
@@ -568,7 +599,8 @@ def open_data(report: Report, min_count: int = MIN_COUNT) -> dict[str, Any]:
             "Nur Zählwerte; keine personenbezogenen Daten, keine Texte. Ein Gespräch sind "
             "alle Nachrichten einer Sitzung an einem Kalendertag (Europe/Berlin). "
             f"Aufschlüsselungen nach Amt, Leistung und Straße: Werte unter {min_count} sind "
-            "unter „sonstige“ zusammengefasst."
+            "unter „sonstige“ zusammengefasst. Meldungen (Schäden, Schrottautos, Müll) je "
+            "Art und Straße, ohne Texte, Fotos und Angaben zu den Meldenden."
         ),
         "lizenz": OPEN_DATA_LICENSE,
         "lizenz_url": OPEN_DATA_LICENSE_URL,
@@ -593,6 +625,9 @@ def open_data(report: Report, min_count: int = MIN_COUNT) -> dict[str, Any]:
         "strassen": _suppressed(report.streets),
         "nicht_verstanden": report.not_understood,
         "uebergaben_je_grund": dict(report.handoffs_by_reason),
+        "meldungen_je_art": dict(report.reports_by_kind),
+        "meldungen_je_strasse": _suppressed(report.reports_by_street),
+        "median_tage_bis_erledigt": _num(report.median_days_to_done),
         "ohne_personal_beantwortet_prozent": _pct(report.containment),
         "fristgerecht_beantwortet_prozent": _pct(report.in_time_rate),
         "median_stunden_bis_antwort": _num(report.median_response_hours),
@@ -615,7 +650,15 @@ def open_data_rows(data: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         for chan, n in day["gespraeche_je_kanal"].items():
             out.append((day["datum"], "gespraeche_je_kanal", chan, n))
     period = f"{data['zeitraum']['von']}/{data['zeitraum']['bis']}"
-    for section in ("themen", "aemter", "leistungen", "strassen", "uebergaben_je_grund"):
+    for section in (
+        "themen",
+        "aemter",
+        "leistungen",
+        "strassen",
+        "uebergaben_je_grund",
+        "meldungen_je_art",
+        "meldungen_je_strasse",
+    ):
         for key, n in data[section].items():
             out.append((period, section, key, n))
     for key in (
@@ -623,6 +666,7 @@ def open_data_rows(data: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         "ohne_personal_beantwortet_prozent",
         "fristgerecht_beantwortet_prozent",
         "median_stunden_bis_antwort",
+        "median_tage_bis_erledigt",
     ):
         out.append((period, key, "", data[key]))
     for key in ("positiv", "negativ"):

@@ -12,6 +12,11 @@ Messages the channel guard answers itself (empty, too long, not text, maintenanc
 limit) and the website's resume link pass through to their own rules
 (``pass_through_intents``). The policy's priority is above the RulePolicy's, so the
 unconditioned rules ("any message with a handoff reason") do not take a case message.
+
+The same holds while a report is being taken (slot ``report_stage`` = ``collecting``,
+bot.dialogue.report): the answer to "Wo genau ist das?" ("Lindenallee 12") goes to
+``action_report`` whatever the NLU made of it (a street alone reads as a closures
+question). A report is no open case: the citizen asks on freely after it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 CASE_ACTION = "action_case_message"
 OPEN_STAGE = "paused"
+REPORT_ACTION = "action_report"
+REPORT_STAGE = "collecting"
 
 
 def _turn_actions(tracker: DialogueStateTracker) -> list[str]:
@@ -44,7 +51,12 @@ def _turn_actions(tracker: DialogueStateTracker) -> list[str]:
 
 
 def next_action(
-    stage: Any, latest_action: str | None, intent: str | None, turn: list[str], passing: set[str]
+    stage: Any,
+    latest_action: str | None,
+    intent: str | None,
+    turn: list[str],
+    passing: set[str],
+    report_stage: Any = None,
 ) -> str | None:
     """The action this policy predicts, or None (it abstains).
 
@@ -54,13 +66,15 @@ def next_action(
         intent: the intent of the latest user message.
         turn: the actions run since that message.
         passing: intents that keep their own rules during a case.
+        report_stage: the value of the ``report_stage`` slot.
     """
-    if CASE_ACTION in turn:
-        # The case action ran in this turn (perhaps followed by a routine answer or a
-        # new handoff): the turn ends here.
+    if CASE_ACTION in turn or REPORT_ACTION in turn:
+        # The case or report action ran in this turn (perhaps followed by a routine
+        # answer or a handoff it handed the message to): the turn ends here.
         return ACTION_LISTEN_NAME
     if stage != OPEN_STAGE:
-        return None
+        collecting = report_stage == REPORT_STAGE and latest_action == ACTION_LISTEN_NAME
+        return REPORT_ACTION if collecting and intent and intent not in passing else None
     if latest_action != ACTION_LISTEN_NAME:
         # The turn that opened the case (action_handoff_create, action_resume_case, ...)
         # or a guard's answer ends here; the rules would not match the changed stage and
@@ -124,6 +138,7 @@ class CasePolicy(Policy):
             intent,
             _turn_actions(tracker),
             set(self.config.get("pass_through_intents") or []),
+            tracker.get_slot("report_stage"),
         )
         if action is not None and action in domain.action_names_or_texts:
             result[domain.index_for_action(action)] = 1.0

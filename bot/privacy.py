@@ -447,6 +447,7 @@ def erase(
         deleted["tickets"], deleted["ticket_messages"] = cases.delete_cases(
             conn, scope.ticket_ids, delete=True
         )
+        cases.delete_reports_of(conn, scope.senders)  # a further report on another's case
         from bot.channels.window import forget  # WhatsApp: last-message time, waiting texts
 
         forget(conn, sorted(scope.senders))

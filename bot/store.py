@@ -77,6 +77,43 @@ ticket_messages = sa.Table(
     sa.Column("delivered", sa.Boolean, nullable=False, default=False),
 )
 
+# Reports of what is broken (bot.dialogue.report): one row per citizen's report. The first
+# report of a place makes the case (reason "report"); a duplicate (same kind, same street,
+# house numbers close, within the window) is a further row on the same case, so the
+# caseworker sees the count and every reporter hears when it is done. Owned by
+# bot.cases.store.
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False, index=True),
+    sa.Column("idem_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("reference", sa.String(20), nullable=False),  # what this citizen was told
+    sa.Column("sender_id", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False, default="de"),
+    sa.Column("kind", sa.String(60), nullable=False, index=True),  # a service id
+    sa.Column("street", sa.String(120), nullable=False, default=""),
+    sa.Column("house_number", sa.String(10), nullable=False, default=""),
+    sa.Column("observed", sa.String(120), nullable=False, default=""),  # "seit Wochen"
+    sa.Column("description", sa.Text, nullable=False, default=""),  # redacted
+    sa.Column("duplicate", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A photo sent with a report on the website: re-encoded without metadata (EXIF, GPS).
+report_photos = sa.Table(
+    "report_photos",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False, index=True),
+    sa.Column("content_type", sa.String(40), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # How the channel answered when a staff reply was sent: confirmed by the citizen's client
 # (website: the widget acknowledged the socket.io event) or the platform (messenger API
 # answered 2xx), waiting (WhatsApp: for the 24-hour window), or not delivered (with why).

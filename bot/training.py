@@ -25,6 +25,7 @@ import yaml
 
 from bot.config import REPO_ROOT
 from bot.knowledge.base import Knowledge, KnowledgeError, load_knowledge
+from bot.knowledge.reports import load_streets
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ TEMPLATES_SCHEMA: dict[str, Any] = {
             "properties": {d: _TEMPLATE_LIST for d in DETAILS},
         },
         "story": _TEMPLATE_LIST,
+        "report": _TEMPLATE_LIST,
         "smalltalk": {
             "type": "object",
             "required": ["per_intent", "slots", "intents"],
@@ -176,6 +178,10 @@ def load_templates(knowledge_dir: Path) -> dict[str, Any]:
                 raise KnowledgeError(
                     f"{TEMPLATES_FILE}: smalltalk/{intent}: {t!r}: unknown slot {sorted(unknown)}"
                 )
+    for t in doc.get("report") or []:
+        unknown = set(re.findall(r"{(\w*)}", t)) - {"term", "street", "number"}
+        if unknown or "{term}" not in t or "{street}" not in t:
+            raise KnowledgeError(f"{TEMPLATES_FILE}: report: {t!r}: needs {{term}} and {{street}}")
     for section in ("details", "follow_up"):
         for detail, templates in doc[section].items():
             for t in templates:
@@ -219,12 +225,16 @@ def _plain(example: str) -> str:
 
 
 def service_examples(
-    knowledge: Knowledge, templates: dict[str, Any], existing: Iterable[str] = ()
+    knowledge: Knowledge,
+    templates: dict[str, Any],
+    existing: Iterable[str] = (),
+    streets: Iterable[str] = (),
 ) -> dict[str, list[str]]:
     """Training examples (intent → examples with markup) from phrases, synonyms, templates.
 
     ``existing``: the hand-written examples; a generated one with the same plain text is
     left out, and a synonym already used in one of them gets no concern example.
+    ``streets``: the city's streets, for the report examples (:func:`report_examples`).
     """
     taken = {_plain(e) for e in existing}
     out: list[str] = []
@@ -272,8 +282,51 @@ def service_examples(
         for k, example in enumerate(list(out[::STORY_EVERY])):
             add(f"{story[k % len(story)]} {example}")
     result = {"ask_responsibility": out}
+    reports = report_examples(knowledge, templates, taken, streets)
+    if reports:
+        result["report_problem"] = reports
     result.update(smalltalk_examples(templates, taken, city=knowledge.city))
     return result
+
+
+REPORTS_PER_TERM = 2
+HOUSE_NUMBERS = ("12", "3", "27", "8a", "105", "41", "6", "19")
+_TAKES_DER = re.compile(r"(straße|allee|gasse)$", re.IGNORECASE)
+
+
+def report_examples(
+    knowledge: Knowledge, templates: dict[str, Any], taken: set[str], streets: Iterable[str]
+) -> list[str]:
+    """Examples of intent ``report_problem``: each phrase and synonym of a reportable
+    service in :data:`REPORTS_PER_TERM` report templates (taken in turn), with a street
+    of the city and a house number. Deterministic; none without streets or templates."""
+    report = templates.get("report") or []
+    names = list(streets)
+    with_der = [s for s in names if _TAKES_DER.search(s)] or names
+    if not report or not names:
+        return []
+    out: list[str] = []
+    n = 0
+    for s in knowledge.services.values():
+        if not s.report:
+            continue
+        for term in _unique([*s.phrases, *s.synonyms]):
+            for _ in range(REPORTS_PER_TERM):
+                template = report[n % len(report)]
+                pool = with_der if "der {street}" in template else names
+                street = pool[n % len(pool)]
+                text = (
+                    template.replace("{term}", _entity(term, "service", s.id))
+                    .replace("{street}", f"[{street}](street)")
+                    .replace("{number}", HOUSE_NUMBERS[n % len(HOUSE_NUMBERS)])
+                )
+                text = text[:1].upper() + text[1:] if text[:1] != "[" else text
+                n += 1
+                key = _plain(text)
+                if key and key not in taken:
+                    taken.add(key)
+                    out.append(text)
+    return out
 
 
 def smalltalk_examples(
@@ -333,11 +386,13 @@ def generate_examples(root: Path) -> Path:
     knowledge = load_knowledge(knowledge_dir)
     templates = load_templates(knowledge_dir)
     existing = [e for _, _, e in nlu_examples(sorted((root / "data" / "nlu").glob("*.yml")))]
+    streets = load_streets(knowledge_dir).streets
+    examples = service_examples(knowledge, templates, existing, streets)
     doc = {
         "version": "3.1",
         "nlu": [
-            {"intent": intent, "examples": _Literal(_examples(examples))}
-            for intent, examples in service_examples(knowledge, templates, existing).items()
+            {"intent": intent, "examples": _Literal(_examples(items))}
+            for intent, items in examples.items()
         ],
     }
     dumper = yaml.SafeDumper

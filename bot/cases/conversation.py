@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.cases.model import CLOSED, open_clause
-from bot.cases.store import _add_message, _audit
+from bot.cases.store import REPORT, _add_message, _audit
 from bot.store import audit_log, resume_tokens, tickets
 
 CITIZEN = "citizen"  # ticket_messages.kind and audit actor of the citizen's own actions
@@ -57,7 +57,9 @@ def open_case(engine: Engine, sender_id: str) -> OpenCase | None:
     A messenger case that was switched to the website (it still holds an unused resume
     token) is not a case of the messenger conversation: it continues on the website. A
     case staff gave back to the assistant ("An den Assistenten zurückgeben") is no longer
-    the conversation's case either, though it stays open in the inbox.
+    the conversation's case either, though it stays open in the inbox. Nor is a report
+    of what is broken (reason ``report``): the citizen asks on freely after it, and the
+    done notice reaches them as a staff reply.
     """
     pending_switch = (
         sa.select(resume_tokens.c.ticket_id)
@@ -72,7 +74,13 @@ def open_case(engine: Engine, sender_id: str) -> OpenCase | None:
     with engine.connect() as conn:
         row = conn.execute(
             sa.select(tickets)
-            .where(tickets.c.sender_id == sender_id, open_clause(), ~pending_switch, ~handed_back)
+            .where(
+                tickets.c.sender_id == sender_id,
+                tickets.c.reason != REPORT,
+                open_clause(),
+                ~pending_switch,
+                ~handed_back,
+            )
             .order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
             .limit(1)
         ).first()

@@ -23,10 +23,11 @@ changes only by being reopened.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -47,6 +48,8 @@ from bot.store import (
     audit_log,
     chunks,
     message_deliveries,
+    report_photos,
+    reports,
     resume_tokens,
     ticket_messages,
     tickets,
@@ -56,9 +59,11 @@ from bot.timeutil import utcnow
 if TYPE_CHECKING:
     from bot.cases.delivery import Delivery
     from bot.cases.inbox import InboxQuery
+    from bot.cases.photos import CleanPhoto
     from bot.handoff.tickets import NewTicket
 
 SYSTEM_ACTOR = "system"
+REPORT = "report"  # tickets.reason of a report of what is broken (kind "Meldung")
 
 
 class NotFound(LookupError):
@@ -115,21 +120,9 @@ def create(engine: Engine, t: NewTicket) -> tuple[str, bool]:
     """
     from bot.cases.resume import store_grant
 
-    values = {
-        "reference": t.reference,
-        "idem_key": t.idem_key,
-        "sender_id": t.sender_id,
-        "channel": t.channel,
-        "reason": t.reason,
-        "triggers": json.dumps(t.triggers),
-        "status": Status.NEW.value,
-        "office": t.office,
-        "summary": t.summary,
-        "transcript": json.dumps(t.transcript, ensure_ascii=False),
-        "redacted": t.redacted,
-        "created_at": t.created_at,
-        "due_at": t.due_at,
-    }
+    if t.report is not None:
+        return _create_report(engine, t)
+    values = _ticket_values(t)
     with engine.begin() as conn:
         existing = conn.execute(
             sa.select(tickets.c.reference).where(tickets.c.idem_key == t.idem_key)
@@ -146,6 +139,207 @@ def create(engine: Engine, t: NewTicket) -> tuple[str, bool]:
             sa.select(tickets.c.reference).where(tickets.c.idem_key == t.idem_key)
         ).scalar_one()
     return str(ref), ref == t.reference
+
+
+def _ticket_values(t: NewTicket) -> dict[str, Any]:
+    return {
+        "reference": t.reference,
+        "idem_key": t.idem_key,
+        "sender_id": t.sender_id,
+        "channel": t.channel,
+        "reason": t.reason,
+        "triggers": json.dumps(t.triggers),
+        "status": Status.NEW.value,
+        "office": t.office,
+        "summary": t.summary,
+        "transcript": json.dumps(t.transcript, ensure_ascii=False),
+        "redacted": t.redacted,
+        "created_at": t.created_at,
+        "due_at": t.due_at,
+    }
+
+
+def _house_number(value: str) -> int | None:
+    digits = "".join(itertools.takewhile(str.isdigit, value or ""))
+    return int(digits) if digits else None
+
+
+def _same_place(a: str, b: str, distance: int) -> bool:
+    """Both without a house number, or both with numbers at most ``distance`` apart."""
+    na, nb = _house_number(a), _house_number(b)
+    if na is None or nb is None:
+        return na is None and nb is None
+    return abs(na - nb) <= distance
+
+
+def _duplicate_of(conn: Connection, t: NewTicket, report: Mapping[str, Any]) -> Any:
+    """The open report case of the same kind and place within the window, oldest first."""
+    since = t.created_at - timedelta(days=int(report.get("window_days", 14)))
+    rows = conn.execute(
+        sa.select(tickets.c.id, tickets.c.reference, reports.c.house_number)
+        .select_from(tickets.join(reports, reports.c.ticket_id == tickets.c.id))
+        .where(
+            tickets.c.reason == REPORT,
+            open_clause(),
+            tickets.c.created_at >= since,
+            reports.c.duplicate.is_(False),
+            reports.c.kind == str(report.get("kind") or ""),
+            reports.c.street == str(report.get("street") or ""),
+        )
+        .order_by(tickets.c.created_at, tickets.c.id)
+    )
+    distance = int(report.get("house_numbers", 0))
+    for row in rows:
+        if _same_place(row.house_number, str(report.get("house_number") or ""), distance):
+            return row
+    return None
+
+
+def _create_report(engine: Engine, t: NewTicket) -> tuple[str, bool]:
+    """A report: a new case, or one more report on the open case of the same place.
+
+    Returns:
+        ``(reference, created)``: the case's reference; ``created`` is False for a repeat
+        of the same request and for a duplicate (see :func:`report_outcome`).
+    """
+    report = dict(t.report or {})
+    with engine.begin() as conn:
+        seen = conn.execute(
+            sa.select(reports.c.reference).where(reports.c.idem_key == t.idem_key)
+        ).scalar()
+        if seen:
+            return str(seen), False
+        first = _duplicate_of(conn, t, report)
+        if first is None:
+            result = conn.execute(sa.insert(tickets).values(**_ticket_values(t)))
+            ticket_id, reference = int(result.inserted_primary_key[0]), t.reference
+        else:
+            ticket_id, reference = int(first.id), str(first.reference)
+            count = conn.execute(
+                sa.select(sa.func.count()).where(reports.c.ticket_id == ticket_id)
+            ).scalar_one()
+            _add_message(
+                conn,
+                ticket_id,
+                "system",
+                "",
+                f"Weitere Meldung derselben Stelle ({int(count) + 1}. Meldung): "
+                f"{report.get('description') or ''}"[:MAX_REPORT_TEXT],
+                True,
+                t.created_at,
+            )
+        conn.execute(
+            sa.insert(reports).values(
+                ticket_id=ticket_id,
+                idem_key=t.idem_key,
+                reference=reference,
+                sender_id=t.sender_id,
+                channel=t.channel,
+                language=str(report.get("language") or "de")[:8],
+                kind=str(report.get("kind") or "")[:60],
+                street=str(report.get("street") or "")[:120],
+                house_number=str(report.get("house_number") or "")[:10],
+                observed=str(report.get("observed") or "")[:120],
+                description=str(report.get("description") or "")[:MAX_REPORT_TEXT],
+                duplicate=first is not None,
+                created_at=t.created_at,
+            )
+        )
+    return reference, first is None
+
+
+MAX_REPORT_TEXT = 1000
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """What became of a report request: its case and whether it joined an earlier one."""
+
+    reference: str
+    duplicate: bool
+
+
+def report_outcome(engine: Engine, idem_key: str) -> ReportOutcome | None:
+    """The case a report request went to (None: not stored, e.g. waiting in the outbox)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(reports.c.reference, reports.c.duplicate).where(
+                reports.c.idem_key == idem_key
+            )
+        ).first()
+    return None if row is None else ReportOutcome(str(row.reference), bool(row.duplicate))
+
+
+def report_rows(engine: Engine, ticket_id: int) -> list[dict[str, Any]]:
+    """The reports on a case, first report first (for the case page and the done notice)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(reports).where(reports.c.ticket_id == ticket_id).order_by(reports.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def add_report_photo(
+    engine: Engine,
+    reference: str,
+    sender_id: str,
+    photo: CleanPhoto,
+    now: datetime,
+    max_photos: int = 3,
+) -> bool:
+    """Stores a (cleaned) photo with the report ``reference`` that ``sender_id`` made (the
+    reference alone grants nothing); False when there is no such report, it is closed,
+    or it has ``max_photos`` already."""
+    with engine.begin() as conn:
+        ticket_id = conn.execute(
+            sa.select(reports.c.ticket_id)
+            .select_from(reports.join(tickets, tickets.c.id == reports.c.ticket_id))
+            .where(
+                reports.c.reference == reference, reports.c.sender_id == sender_id, open_clause()
+            )
+        ).scalar()
+        if ticket_id is None:
+            return False
+        stored = conn.execute(
+            sa.select(sa.func.count()).where(report_photos.c.ticket_id == ticket_id)
+        ).scalar_one()
+        if int(stored) >= max_photos:
+            return False
+        conn.execute(
+            sa.insert(report_photos).values(
+                ticket_id=ticket_id,
+                content_type=photo.content_type,
+                data=photo.data,
+                width=photo.size[0],
+                height=photo.size[1],
+                created_at=now,
+            )
+        )
+        _add_message(conn, ticket_id, "system", "", "Foto zur Meldung erhalten", True, now)
+    return True
+
+
+def report_photo_list(engine: Engine, ticket_id: int) -> list[dict[str, Any]]:
+    """The photos of a case without their bytes (id, type, size, time)."""
+    p = report_photos.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(p.id, p.content_type, p.width, p.height, p.created_at)
+            .where(p.ticket_id == ticket_id)
+            .order_by(p.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def report_photo(engine: Engine, ticket_id: int, photo_id: int) -> dict[str, Any] | None:
+    """One photo of a case with its bytes."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(report_photos).where(
+                report_photos.c.id == photo_id, report_photos.c.ticket_id == ticket_id
+            )
+        ).first()
+    return None if row is None else dict(row._mapping)
 
 
 # --- system reads -------------------------------------------------------------------------
@@ -404,6 +598,53 @@ def figures(engine: Engine, start: datetime, end: datetime, now: datetime) -> Ca
         )
 
 
+@dataclass(frozen=True)
+class ReportFigures:
+    """Reports made in a period: counts by kind and street, and the days to done."""
+
+    by_kind: list[tuple[str, int]]  # every report, duplicates included
+    by_street: list[tuple[str, int]]
+    cases: int  # places (first reports)
+    duplicates: int
+    done_days: list[float]  # per case closed as done: days from the first report
+
+
+def report_figures(engine: Engine, start: datetime, end: datetime) -> ReportFigures:
+    """Reports created in ``[start, end)``; nothing personal (no sender, no text)."""
+    r = reports.c
+    in_range = sa.and_(r.created_at >= start, r.created_at < end)
+    by_kind = sa.select(r.kind, sa.func.count()).where(in_range).group_by(r.kind).order_by(r.kind)
+    by_street = (
+        sa.select(r.street, sa.func.count()).where(in_range).group_by(r.street).order_by(r.street)
+    )
+    dup = sa.select(r.duplicate, sa.func.count()).where(in_range).group_by(r.duplicate)
+    done = sa.select(tickets.c.created_at, tickets.c.closed_at).where(
+        tickets.c.reason == REPORT,
+        tickets.c.created_at >= start,
+        tickets.c.created_at < end,
+        tickets.c.status == CLOSED,
+        tickets.c.close_reason == "erledigt",
+        tickets.c.closed_at.is_not(None),
+    )
+    with engine.connect() as conn:
+        counts = {bool(d): int(n) for d, n in conn.execute(dup)}
+        days = [
+            (_aware(closed) - _aware(created)).total_seconds() / 86400
+            for created, closed in conn.execute(done)
+        ]
+        return ReportFigures(
+            by_kind=[(k, int(n)) for k, n in conn.execute(by_kind)],
+            by_street=[(st or "", int(n)) for st, n in conn.execute(by_street)],
+            cases=counts.get(False, 0),
+            duplicates=counts.get(True, 0),
+            done_days=days,
+        )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 # --- retention and erasure (bot.privacy) --------------------------------------------------
 
 
@@ -440,6 +681,8 @@ def delete_cases(conn: Connection, ids: list[int], delete: bool = True) -> tuple
             )
             n_messages += conn.execute(sa.delete(ticket_messages).where(msgs)).rowcount or 0
             conn.execute(sa.delete(resume_tokens).where(resume_tokens.c.ticket_id.in_(batch)))
+            conn.execute(sa.delete(reports).where(reports.c.ticket_id.in_(batch)))
+            conn.execute(sa.delete(report_photos).where(report_photos.c.ticket_id.in_(batch)))
             n_tickets += (
                 conn.execute(sa.delete(tickets).where(tickets.c.id.in_(batch))).rowcount or 0
             )
@@ -447,6 +690,15 @@ def delete_cases(conn: Connection, ids: list[int], delete: bool = True) -> tuple
             n_messages += conn.execute(sa.select(sa.func.count()).where(msgs)).scalar_one()
             n_tickets += len(batch)
     return n_tickets, n_messages
+
+
+def delete_reports_of(conn: Connection, senders: Collection[str]) -> int:
+    """Deletes the reports ``senders`` made on other citizens' cases (a duplicate of a
+    place reported first by someone else; their own cases go with :func:`delete_cases`)."""
+    n = 0
+    for batch in chunks(sorted(senders)):
+        n += conn.execute(sa.delete(reports).where(reports.c.sender_id.in_(batch))).rowcount or 0
+    return n
 
 
 def id_of_reference(conn: Connection, reference: str) -> int | None:
@@ -645,6 +897,35 @@ class Desk:
                 detail = ", ".join(f"{k}={v}" for k, v in values.items())
                 _audit(conn, self.user.username, "update", current.reference, detail)
         return values
+
+    def report_done(
+        self, row: Any, notice: Callable[[str], str], now: datetime
+    ) -> list[tuple[int, str]]:
+        """A report is done: the notice (``notice(language)``) is stored as a reply for
+        every citizen who reported the place (not yet delivered), and the case is closed
+        as "erledigt", audited. Returns ``(message id, sender id)`` per reporter."""
+        username = self.user.username
+        out: list[tuple[int, str]] = []
+        with self.engine.begin() as conn:
+            current = self._current(conn, row.id, need_open=True)
+            if current.reason != REPORT:
+                raise NotFound(f"{current.reference} is no report")
+            check_transition(current.status, CLOSED)
+            reporters = conn.execute(
+                sa.select(reports.c.sender_id, reports.c.language)
+                .where(reports.c.ticket_id == current.id)
+                .order_by(reports.c.id)
+            )
+            for sender_id, language in reporters:
+                text = notice(str(language or ""))
+                out.append(
+                    (_add_message(conn, current.id, "reply", username, text, False), sender_id)
+                )
+            self._set(conn, current.id, status=CLOSED, closed_at=now, close_reason="erledigt")
+            if current.assignee is None:
+                self._set(conn, current.id, assignee=username)
+            _audit(conn, username, "report_done", current.reference, f"{len(out)} reporter(s)")
+        return out
 
     def handed_back(self, row: Any, text: str) -> None:
         """The conversation went back to the assistant (a system message in the case)."""

@@ -125,7 +125,9 @@ def office_at(office: Office | None, lang: str) -> str:
     return texts.text(lang, "handoff.at_office", office=office_name(office, lang))
 
 
-def _working_day(knowledge: Knowledge, office: Office) -> Callable[[Any], bool]:
+def working_day(knowledge: Knowledge, office: Office) -> Callable[[Any], bool]:
+    """Whether a date is a working day of ``office`` (it has opening hours that day: not a
+    weekend, a public holiday of the city's state or a special closure)."""
     schedule = schedule_for(knowledge, office)
     return lambda d: bool(schedule.day(d).intervals)
 
@@ -136,7 +138,7 @@ def compute_due(
     """Due time of a new ticket (urgent: a few hours; else 24 h on working days)."""
     if urgent:
         return now + timedelta(hours=URGENT_HOURS)
-    return due_time(now, _working_day(knowledge, office), config.response_hours)
+    return due_time(now, working_day(knowledge, office), config.response_hours)
 
 
 def start(

@@ -240,6 +240,10 @@ def _card(
     )
     if service.case_specific:
         out.say("utter_responsibility_case_hint")
+    if service.report:
+        from bot.dialogue import report  # the report imports this topic's neighbours
+
+        out.replies += report.offer(knowledge, service, lang).replies
     return out
 
 

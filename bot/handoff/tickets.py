@@ -38,6 +38,7 @@ REASON_LABELS = {
     "complain": "Beschwerde",
     "emergency": "Notfall",
     "urgent_social": "dringende soziale Notlage",
+    "report": "Meldung",
 }
 CLOSE_REASONS = {
     "erledigt": "erledigt",
@@ -69,6 +70,11 @@ class NewTicket:
     # A resume link's token, hashed (bot.cases.resume); the token itself is never stored.
     resume_token_hash: str = ""
     resume_expires_at: datetime | None = None
+    # A report of what is broken (bot.dialogue.report): kind, street, house_number,
+    # observed, description, language, and the duplicate rule (window_days,
+    # house_numbers); stored in the ``reports`` table, merged with an open report of the
+    # same place (bot.cases.store.create).
+    report: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Serialisable form for the outbox."""

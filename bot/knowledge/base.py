@@ -119,6 +119,10 @@ OFFICES_SCHEMA: dict[str, Any] = {
     },
 }
 
+# What a report of a reportable service can carry (bot.dialogue.report); "what" and
+# "where" are always asked.
+REPORT_FIELDS = ("what", "where", "when", "photo", "contact")
+
 SERVICES_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["services"],
@@ -140,6 +144,13 @@ SERVICES_SCHEMA: dict[str, Any] = {
                     "case_specific": schema.BOOLEAN,
                     "synonyms": _STR_LIST,
                     "phrases": _STR_LIST,
+                    "report": schema.BOOLEAN,
+                    "report_fields": {
+                        "type": "array",
+                        "uniqueItems": True,
+                        "items": {"enum": list(REPORT_FIELDS)},
+                    },
+                    "report_due_days": {"type": "integer", "minimum": 1, "maximum": 30},
                     "source_id": schema.TEXT,
                     "translations": _SERVICE_TRANSLATIONS,
                 },
@@ -248,6 +259,11 @@ class Service:
     synonyms: tuple[str, ...] = ()
     # How citizens describe the concern ("altes Sofa"): training examples, lookup, matching.
     phrases: tuple[str, ...] = ()
+    # Citizens can report it in the conversation (bot.dialogue.report), with these fields;
+    # due in this many working days (None: the default of reports.yml).
+    report: bool = False
+    report_fields: tuple[str, ...] = ()
+    report_due_days: int | None = None
     # language → {"gloss": str, "synonyms": [...], "phrases": [...]}: see _TRANSLATIONS
     translations: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
 
@@ -560,6 +576,11 @@ def _build(offices_raw: Any, services_raw: Any, special_raw: Any, faq_raw: Any) 
             case_specific=bool(s.get("case_specific", False)),
             synonyms=tuple(s.get("synonyms", ())),
             phrases=tuple(s.get("phrases", ())),
+            report=bool(s.get("report", False)),
+            report_fields=tuple(dict.fromkeys(["what", "where", *(s.get("report_fields") or ())]))
+            if s.get("report")
+            else (),
+            report_due_days=s.get("report_due_days"),
             translations=dict(s.get("translations") or {}),
         )
         for s in services_raw["services"]
@@ -606,9 +627,11 @@ def validate_knowledge(directory: Path) -> list[str]:
     if errors:
         return errors
     from bot.city import load_city, validate_city
+    from bot.knowledge import reports
     from bot.knowledge.opening_hours import validate_expression
 
     errors += validate_city(directory)
+    errors += reports.validate(directory)
     if not errors and (directory / "city.yml").exists():
         city = load_city(directory)
         for key, value in (("city", city.name), ("state", city.state)):

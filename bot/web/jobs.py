@@ -142,7 +142,15 @@ async def run_once(app: Sanic, now: datetime | None = None) -> dict[str, int]:
             counts["overdue"] += 1
         created = as_utc(row.created_at)
         wait = timedelta(hours=config.interim_after_hours)
-        if unanswered and row.interim_sent_at is None and created and created + wait <= now:
+        # a report hears back when it is done (bot.dialogue.report), not "wir sind dran"
+        report = row.reason == cases.REPORT
+        if (
+            not report
+            and unanswered
+            and row.interim_sent_at is None
+            and created
+            and created + wait <= now
+        ):
             try:
                 interim = texts.text(texts.language_of_summary(row.summary), "staff.interim")
                 await app.ctx.rasa.send_staff_message(row.sender_id, interim, "system")

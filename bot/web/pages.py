@@ -23,6 +23,42 @@ async def index(request: Request) -> HTTPResponse:
     return render(request, "index.html")
 
 
+@bp.post("/meldung/<reference>/foto")
+async def report_photo(request: Request, reference: str) -> HTTPResponse:
+    """A photo for the citizen's own report, from the chat on the website.
+
+    Multipart form: ``session`` (the chat's session id, the conversation that made the
+    report) and ``photo``. The photo is checked against reports.yml and stored without its
+    metadata (:mod:`bot.cases.photos`).
+    """
+    import asyncio
+
+    from sanic.response import json as json_response
+
+    from bot.cases import store as cases
+    from bot.cases.photos import PhotoRejected, clean
+    from bot.knowledge.reports import load_settings
+    from bot.timeutil import utcnow
+
+    session = str((request.form or {}).get("session") or "")[:200]
+    upload = (request.files or {}).get("photo")
+    if not session or upload is None:
+        return json_response({"ok": False, "error": "Bitte wählen Sie ein Foto aus."}, 400)
+    settings = load_settings(request.app.ctx.settings.knowledge_dir)
+    try:
+        photo = await asyncio.to_thread(clean, upload.body, settings)
+    except PhotoRejected as exc:
+        return json_response({"ok": False, "error": str(exc)}, 400)
+    stored = await asyncio.to_thread(
+        cases.add_report_photo, request.app.ctx.engine, reference, session, photo, utcnow()
+    )
+    if not stored:
+        return json_response(
+            {"ok": False, "error": "Zu dieser Meldung kann kein Foto mehr angehängt werden."}, 404
+        )
+    return json_response({"ok": True})
+
+
 @bp.get("/datenschutz")
 async def privacy(request: Request) -> HTTPResponse:
     """The privacy notice of the chat."""

@@ -425,10 +425,15 @@ async def ticket_page(request: Request, reference: str, row: Any) -> HTTPRespons
         inbox_live.viewers, engine, reference, request.ctx.user.username
     )
     await asyncio.to_thread(desk(request).viewed, row)
+    reports = await asyncio.to_thread(cases.report_rows, engine, row.id)
+    photos = await asyncio.to_thread(cases.report_photo_list, engine, row.id) if reports else []
     return render(
         request,
         "staff_ticket.html",
         ticket=ticket,
+        reports=reports,
+        report_kind=_report_kind(knowledge, reports),
+        photos=photos,
         conversation=conversation,
         live=live,
         messages=messages,
@@ -603,6 +608,96 @@ async def close(request: Request, reference: str, row: Any) -> HTTPResponse:
         return _back(reference, error="Bitte einen Abschlussgrund wählen.")
     await asyncio.to_thread(desk(request).close, row, reason, now_utc(request))
     return _back(reference, ok="Vorgang abgeschlossen.")
+
+
+def _report_kind(knowledge: Any, reports: list[dict[str, Any]]) -> str:
+    """The name of the report's kind (its service) as in the data."""
+    if not reports:
+        return ""
+    service = knowledge.services.get(reports[0]["kind"])
+    return service.name if service else str(reports[0]["kind"])
+
+
+def _place(report: dict[str, Any]) -> str:
+    return f"{report['street']} {report['house_number']}".strip()
+
+
+@case_action("report-done")
+async def report_done(request: Request, reference: str, row: Any) -> HTTPResponse:
+    """A report is done: every citizen who reported the place hears it on their channel
+    (with the optional public note), and the case is closed as "erledigt"."""
+    from bot.dialogue.report import done_notice
+
+    if row.reason != cases.REPORT:
+        return _back(reference, error="Dieser Vorgang ist keine Meldung.")
+    note = str((request.form or {}).get("note") or "").strip()
+    if len(note) > 1000:
+        return _back(reference, error="Der Hinweis ist zu lang (höchstens 1.000 Zeichen).")
+    engine = request.app.ctx.engine
+    trusted = request.app.ctx.handoff_config().trusted_channels
+    reports = await asyncio.to_thread(cases.report_rows, engine, row.id)
+    if note and find_identifiers(note) and any(r["channel"] not in trusted for r in reports):
+        return _back(
+            reference,
+            error="Der Hinweis enthält persönliche Daten und kann nicht über einen Messenger "
+            "gesendet werden.",
+        )
+    knowledge = request.app.ctx.knowledge()
+    service = knowledge.services.get(reports[0]["kind"]) if reports else None
+    place = _place(reports[0]) if reports else ""
+
+    def notice(language: str) -> str:
+        lang = texts.normalise(language)
+        kind = service.name if service else ""
+        if service is not None and lang != texts.DEFAULT_LANGUAGE and service.gloss(lang):
+            kind = texts.text(lang, "names.glossed", name=service.name, gloss=service.gloss(lang))
+        return done_notice(lang, row.reference, kind, place, note)
+
+    sent = await asyncio.to_thread(desk(request).report_done, row, notice, now_utc(request))
+    delivered = 0
+    for message_id, sender_id in sent:
+        text = str((await asyncio.to_thread(cases.message, engine, message_id) or {}).get("text"))
+        try:
+            await request.app.ctx.rasa.send_staff_message(
+                sender_id, text, request.ctx.user.username, message_id
+            )
+        except (RasaError, OSError, asyncio.TimeoutError):
+            logger.warning("done notice %s not delivered", message_id)
+        msg = await asyncio.to_thread(cases.message, engine, message_id)
+        if msg is not None and msg["delivered"]:
+            delivered += 1
+        elif msg is not None and msg.get("delivery_state") is None:
+            await asyncio.to_thread(
+                cases.record_delivery,
+                engine,
+                message_id,
+                Delivery.FAILED,
+                row.channel,
+                "channel did not confirm it",
+                now_utc(request),
+            )
+    return _back(
+        reference,
+        ok=f"Meldung als erledigt abgeschlossen; Nachricht an {delivered} von {len(sent)} "
+        "meldenden Personen zugestellt.",
+    )
+
+
+@bp.get("/tickets/<reference>/photos/<photo_id:int>")
+@login_required
+@with_ticket
+async def report_photo(request: Request, reference: str, row: Any, photo_id: int) -> HTTPResponse:
+    """A photo of a report (already stripped of its metadata when it was stored)."""
+    from sanic.response import raw
+
+    photo = await asyncio.to_thread(cases.report_photo, request.app.ctx.engine, row.id, photo_id)
+    if photo is None:
+        return error_page(request, 404, "Foto nicht gefunden.")
+    return raw(
+        photo["data"],
+        content_type=photo["content_type"],
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @case_action("reopen", open_only=False)

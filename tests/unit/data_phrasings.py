@@ -166,6 +166,11 @@ PHRASINGS: dict[str, list[str]] = {
         "Die Straßenbeleuchtung ist defekt",
         "kaputte straße melden",
     ],
+    "wilder_muell": [
+        "Wer kümmert sich um wilden Müll im Wald?",
+        "Da hat jemand Müll abgeladen",
+        "illegale müllablagerung melden",
+    ],
     "baustellen_auskunft": [
         "Ich brauche eine Baustellenauskunft",
         "Wer gibt Baustelleninformation?",

@@ -19,7 +19,14 @@ from bot.web.auth import User
 from tests.builders import new_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
-CASE_TABLES = {"tickets", "ticket_messages", "resume_tokens", "message_deliveries"}
+CASE_TABLES = {
+    "tickets",
+    "ticket_messages",
+    "resume_tokens",
+    "message_deliveries",
+    "reports",
+    "report_photos",
+}
 OWNERS = {"bot/store.py"}  # the table definitions
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 OFFICES = {"buergerbuero_mitte", "standesamt"}

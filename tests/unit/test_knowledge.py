@@ -17,7 +17,7 @@ def test_reference_city_loads_completely(knowledge):
     assert knowledge.state == "NW"
     assert len(knowledge.city_offices()) == 15
     assert sum(o.external for o in knowledge.offices.values()) == 4
-    assert len(knowledge.services) == 48
+    assert len(knowledge.services) == 49  # with wilder_muell (reports)
     # names with commas survived YAML (they were split into two keys in the flow style)
     assert knowledge.services["sondernutzung"].name == (
         "Sondernutzung öffentlicher Straßen (Gerüst, Container)"

@@ -296,6 +296,10 @@
       add({ from: "receipt", text: data.custom.case_noted });
       return;
     }
+    if (data.custom && typeof data.custom.report_photo === "string") {
+      photoButton(data.custom.report_photo);
+      return;
+    }
     var quick = (data.quick_replies || []).map(function (q) { return { title: q.title, payload: q.payload }; });
     var buttons = (data.buttons || []).concat(quick);
     var meta = data.metadata || {};
@@ -307,6 +311,49 @@
     showLanguage();
     if (typeof ack === "function") { ack({ shown: true }); }
   });
+
+  // "Foto anhängen" under a report (bot/dialogue/report.py): the photo goes to the web app
+  // with this chat's session id, shrunk in the browser when it is larger than the limit.
+  var PHOTO_MAX_BYTES = 900000;
+  function photoButton(reference) {
+    if (!/^[A-Z0-9-]{9,20}$/.test(reference)) { return; }
+    var wrap = el("div", { "class": "photo-upload" });
+    var id = "photo-" + reference;
+    var label = el("label", { "for": id, "class": "photo-label" }, "Foto anhängen");
+    var file = el("input", { type: "file", id: id, accept: "image/jpeg,image/png" });
+    var note = el("p", { "class": "photo-status", role: "status", "aria-live": "polite" });
+    file.addEventListener("change", function () {
+      var chosen = file.files && file.files[0];
+      if (!chosen) { return; }
+      note.textContent = "Das Foto wird gesendet …";
+      shrink(chosen).then(function (blob) {
+        var body = new FormData();
+        body.append("session", state.session || "");
+        body.append("photo", blob, "foto");
+        return fetch("/meldung/" + encodeURIComponent(reference) + "/foto", { method: "POST", body: body, credentials: "same-origin" });
+      }).then(function (resp) {
+        return resp.json().then(function (data) {
+          note.textContent = data.ok ? "Danke, das Foto ist bei Ihrer Meldung " + reference + "." : (data.error || "Das Foto konnte nicht gespeichert werden.");
+        });
+      }).catch(function () { note.textContent = "Das Foto konnte nicht gesendet werden. Bitte versuchen Sie es später noch einmal."; });
+    });
+    wrap.appendChild(label);
+    wrap.appendChild(file);
+    wrap.appendChild(note);
+    log.parentNode.insertBefore(wrap, form);
+  }
+
+  function shrink(blob) {
+    if (blob.size <= PHOTO_MAX_BYTES || !window.createImageBitmap) { return Promise.resolve(blob); }
+    return createImageBitmap(blob).then(function (img) {
+      var scale = Math.min(1, 1600 / Math.max(img.width, img.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(img.width * scale);
+      canvas.height = Math.round(img.height * scale);
+      canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (done) { canvas.toBlob(done, "image/jpeg", 0.82); });
+    });
+  }
 
   function emit(payload) {
     socket.emit("user_uttered", { message: payload, session_id: state.session, customData: { language: "de" } });
