@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -42,11 +41,12 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.component import PAYLOAD, Component
+
 logger = logging.getLogger(__name__)
 
 ENTITY = "service_guess"
 DIMENSIONS = 384
-_PAYLOAD = re.compile(r"^/\w+")
 _MAX_CHARS = 2000  # e5 reads 512 tokens at most; a long story's start is enough
 _lock = threading.Lock()
 _local = threading.local()
@@ -93,7 +93,7 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     model = _engine()
     for i, text in enumerate(texts):
         text = (text or "").strip()[:_MAX_CHARS]
-        if text and not _PAYLOAD.match(text):
+        if text and not PAYLOAD.match(text):
             out[i] = np.asarray(model.query(text), dtype=np.float32).reshape(-1)
     return out
 
@@ -172,7 +172,7 @@ class TermVectors:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
-class ServiceGuesser(GraphComponent):
+class ServiceGuesser(Component):
     """Adds the closest services by meaning as ``service_guess`` entities."""
 
     FILE = "service_terms.npz"
@@ -201,12 +201,8 @@ class ServiceGuesser(GraphComponent):
         self._vectors: TermVectors | None = None
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
+    def from_config(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource
     ) -> ServiceGuesser:
         """A guesser to be trained."""
         return cls(config, model_storage, resource)
@@ -279,7 +275,7 @@ class ServiceGuesser(GraphComponent):
             m
             for m in messages
             if m.get(TEXT)
-            and not _PAYLOAD.match(str(m.get(TEXT)))
+            and not PAYLOAD.match(str(m.get(TEXT)))
             and (m.get(INTENT) or {}).get(INTENT_NAME_KEY) in wanted
         ]
         if not todo:
@@ -295,16 +291,8 @@ class ServiceGuesser(GraphComponent):
             if not guesses:
                 continue
             entities = list(message.get(ENTITIES) or [])
-            for key, sim in guesses:
-                entities.append(
-                    {
-                        "entity": ENTITY,
-                        "value": key,
-                        "start": 0,
-                        "end": len(text),
-                        "confidence": round(sim, 4),
-                        "extractor": self.__class__.__name__,
-                    }
-                )
+            entities += [
+                self.entity(ENTITY, key, 0, len(text), round(sim, 4)) for key, sim in guesses
+            ]
             message.set(ENTITIES, entities, add_to_output=True)
         return messages
