@@ -199,6 +199,7 @@ class ServiceGuesser(Component):
         self._knowledge_dir = knowledge_dir
         self._state_dir = state_dir
         self._vectors: TermVectors | None = None
+        self._embedding: threading.Thread | None = None
 
     @classmethod
     def from_config(
@@ -226,9 +227,11 @@ class ServiceGuesser(Component):
         except ValueError:  # no resource persisted
             trained = None
         settings = Settings.from_env()
-        return cls(
+        guesser = cls(
             config, model_storage, resource, trained, settings.knowledge_dir, settings.state_dir
         )
+        guesser.prepare()
+        return guesser
 
     def train(self, training_data: TrainingData) -> Resource:
         """Embeds the training-time knowledge directory's service terms into the model."""
@@ -244,28 +247,48 @@ class ServiceGuesser(Component):
         """Nothing to add to training examples."""
         return training_data
 
-    def vectors(self) -> TermVectors:
-        """The term vectors of the knowledge directory in use (embedded once if new)."""
-        if self._vectors is not None:
-            return self._vectors
+    def prepare(self) -> None:
+        """Finds the term vectors of the knowledge directory in use.
+
+        Those stored with the model when they match the directory's terms, else those
+        cached in ``STATE_DIR``; otherwise the terms are embedded in a background thread
+        (an imported catalogue of 650 services has about 2,500 terms, a minute of CPU),
+        so that Rasa's start and the first questions are not held up: until it is done
+        the guesser adds nothing and the dialogue answers by words alone.
+        """
         if self._knowledge_dir is None:
             self._vectors = self._trained or TermVectors([], np.zeros((0, DIMENSIONS)), "")
-            return self._vectors
+            return
         terms = service_terms(self._knowledge_dir)
         digest = _terms_hash(terms)
         if self._trained is not None and self._trained.digest == digest:
             self._vectors = self._trained
-            return self._vectors
+            return
         cache = (self._state_dir or self._knowledge_dir) / "cache" / f"service_terms-{digest}.npz"
         cached = TermVectors.load(cache)
-        if cached is None or cached.digest != digest:
-            logger.info("embedding %d service terms of %s", len(terms), self._knowledge_dir)
-            cached = TermVectors.of(terms)
-            try:
-                cached.save(cache)
-            except OSError as exc:
-                logger.warning("service term vectors not cached: %s", exc)
-        self._vectors = cached
+        if cached is not None and cached.digest == digest:
+            self._vectors = cached
+            return
+        thread = threading.Thread(
+            target=self._embed, args=(terms, cache), name="service-terms", daemon=True
+        )
+        thread.start()
+        self._embedding = thread
+
+    def _embed(self, terms: list[tuple[str, str]], cache: Path) -> None:
+        logger.info("embedding %d service terms of %s", len(terms), self._knowledge_dir)
+        vectors = TermVectors.of(terms)
+        try:
+            vectors.save(cache)
+        except OSError as exc:
+            logger.warning("service term vectors not cached: %s", exc)
+        self._vectors = vectors
+        logger.info("service terms embedded: guesses by meaning are on")
+
+    def vectors(self) -> TermVectors | None:
+        """The term vectors in use, or None while they are still being embedded."""
+        if self._vectors is None and self._embedding is None:
+            self.prepare()
         return self._vectors
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -278,9 +301,9 @@ class ServiceGuesser(Component):
             and not PAYLOAD.match(str(m.get(TEXT)))
             and (m.get(INTENT) or {}).get(INTENT_NAME_KEY) in wanted
         ]
-        if not todo:
+        vectors = self.vectors() if todo else None
+        if vectors is None:
             return messages
-        vectors = self.vectors()
         for message, vector in zip(todo, embed([str(m.get(TEXT)) for m in todo]), strict=True):
             text = str(message.get(TEXT))
             guesses = [

@@ -143,3 +143,40 @@ def test_only_responsibility_questions_are_embedded():
     ]
     guesser.process(messages)
     assert all(not m.get("entities") for m in messages)
+
+
+def test_another_directory_is_embedded_in_the_background_and_cached(tmp_path, monkeypatch):
+    from unittest.mock import MagicMock
+
+    from bot.nlu import sentence_embedding
+    from bot.nlu.sentence_embedding import ServiceGuesser
+
+    terms = [("sperrmuell", "Sperrmüll anmelden"), ("reisepass", "Reisepass beantragen")]
+    monkeypatch.setattr(sentence_embedding, "service_terms", lambda directory: terms)
+    stale = TermVectors(["x"], np.ones((1, 384), dtype=np.float32), "trained-on-another-city")
+
+    def guesser() -> ServiceGuesser:
+        return ServiceGuesser({}, MagicMock(), MagicMock(), stale, tmp_path, tmp_path / "state")
+
+    first = guesser()
+    first.prepare()
+    assert first._embedding is not None  # not on the caller's thread
+    first._embedding.join(timeout=60)
+    ready = first.vectors()
+    assert ready is not None and ready.keys == ["sperrmuell", "reisepass"]
+    assert list((tmp_path / "state" / "cache").glob("service_terms-*.npz"))
+    second = guesser()
+    second.prepare()  # from the cache, at once
+    assert second._embedding is None and second.vectors().keys == ready.keys
+
+
+def test_no_guess_while_the_terms_are_still_being_embedded():
+    from unittest.mock import MagicMock
+
+    from bot.nlu.sentence_embedding import ServiceGuesser
+
+    guesser = ServiceGuesser({}, MagicMock(), MagicMock())
+    guesser._embedding = MagicMock()  # a background embedding that has not finished
+    message = _message("Wohin mit meinem alten Sofa?", "ask_responsibility")
+    guesser.process([message])
+    assert not message.get("entities")
