@@ -99,6 +99,11 @@ reports = sa.Table(
     sa.Column("description", sa.Text, nullable=False, default=""),  # redacted
     sa.Column("duplicate", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # SHA-256 of the token in the website citizen's status link (/meldung/<token>); the
+    # token itself is only in the link (bot.cases.resume.hash_token)
+    sa.Column("status_token_hash", sa.String(64), nullable=True, unique=True),
+    # the news this reporter got when the case was done (their language, public note)
+    sa.Column("done_notice", sa.Text, nullable=True),
 )
 
 # A photo sent with a report on the website: re-encoded without metadata (EXIF, GPS).

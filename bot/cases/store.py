@@ -54,7 +54,7 @@ from bot.store import (
     ticket_messages,
     tickets,
 )
-from bot.timeutil import utcnow
+from bot.timeutil import as_utc, utcnow
 
 if TYPE_CHECKING:
     from bot.cases.delivery import Delivery
@@ -243,12 +243,67 @@ def _create_report(engine: Engine, t: NewTicket) -> tuple[str, bool]:
                 description=str(report.get("description") or "")[:MAX_REPORT_TEXT],
                 duplicate=first is not None,
                 created_at=t.created_at,
+                status_token_hash=report.get("status_token_hash") or None,
             )
         )
     return reference, first is None
 
 
 MAX_REPORT_TEXT = 1000
+
+
+@dataclass(frozen=True)
+class ReportStatus:
+    """What the status page of one citizen's report shows: nothing personal."""
+
+    reference: str
+    language: str
+    kind: str  # a service id
+    street: str
+    house_number: str
+    office: str  # an office id
+    open: bool
+    due_at: datetime | None
+    closed_at: datetime | None
+    done_notice: str | None  # set when the case was done ("erledigt")
+
+
+def report_status(engine: Engine, token_hash: str) -> ReportStatus | None:
+    """The state of the report whose status link has this token (None: no such link)."""
+    if not token_hash:
+        return None
+    query = (
+        sa.select(
+            reports.c.reference,
+            reports.c.language,
+            reports.c.kind,
+            reports.c.street,
+            reports.c.house_number,
+            reports.c.done_notice,
+            tickets.c.office,
+            tickets.c.status,
+            tickets.c.due_at,
+            tickets.c.closed_at,
+        )
+        .join(tickets, tickets.c.id == reports.c.ticket_id)
+        .where(reports.c.status_token_hash == token_hash)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    return ReportStatus(
+        reference=str(row.reference),
+        language=str(row.language or "de"),
+        kind=str(row.kind),
+        street=str(row.street or ""),
+        house_number=str(row.house_number or ""),
+        office=str(row.office or ""),
+        open=is_open(str(row.status)),
+        due_at=as_utc(row.due_at),
+        closed_at=as_utc(row.closed_at),
+        done_notice=row.done_notice,
+    )
 
 
 @dataclass(frozen=True)
@@ -912,14 +967,18 @@ class Desk:
                 raise NotFound(f"{current.reference} is no report")
             check_transition(current.status, CLOSED)
             reporters = conn.execute(
-                sa.select(reports.c.sender_id, reports.c.language)
+                sa.select(reports.c.id, reports.c.sender_id, reports.c.language)
                 .where(reports.c.ticket_id == current.id)
                 .order_by(reports.c.id)
-            )
-            for sender_id, language in reporters:
+            ).all()
+            for report_id, sender_id, language in reporters:
                 text = notice(str(language or ""))
                 out.append(
                     (_add_message(conn, current.id, "reply", username, text, False), sender_id)
+                )
+                # also for the status page of a website citizen who has left the chat
+                conn.execute(
+                    sa.update(reports).where(reports.c.id == report_id).values(done_notice=text)
                 )
             self._set(conn, current.id, status=CLOSED, closed_at=now, close_reason="erledigt")
             if current.assignee is None:

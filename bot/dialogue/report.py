@@ -21,6 +21,7 @@ Between the questions the slot ``report_stage`` is ``collecting`` and the draft 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from bot import texts
 from bot.cases import store as cases
+from bot.cases.resume import hash_token
 from bot.dialogue import Outcome, office_name, payload_button
 from bot.dialogue.case import HANDOFF_INTENTS, ROUTINE_ACTIONS
 from bot.dialogue.handoff import office_at, office_object, transcript, working_day
@@ -285,6 +287,9 @@ def file_report(
         label = texts.text(texts.DEFAULT_LANGUAGE, "report.staff_contact", contact=contact)
         description = f"{description} / {label}"[:MAX_DESCRIPTION]
     summary = texts.mark_language(lang, f"{kind.name}: {place} – {description}")
+    # On the website the citizen may close the chat before the office is done: a link to
+    # the report's state (a secret token; only its hash is stored).
+    status_token = secrets.token_urlsafe(24) if msg.channel in WEBSITE_CHANNELS else ""
     ticket = NewTicket(
         reference=new_reference(),
         idem_key=msg.key,
@@ -306,12 +311,20 @@ def file_report(
             "language": lang,
             "window_days": setup.settings.window_days,
             "house_numbers": setup.settings.house_numbers,
+            "status_token_hash": hash_token(status_token) if status_token else "",
         },
     )
     stored = submit(setup.engine_factory, setup.outbox, ticket)
     outcome = cases.report_outcome(setup.engine_factory(), ticket.idem_key) if stored else None
     where = office_at(office, lang)
     kind_name = office_name(kind, lang)
+    # only a link whose token was stored (not for a repeated request, nor while the case
+    # waits in the outbox)
+    linked = (
+        bool(status_token)
+        and outcome is not None
+        and (cases.report_status(setup.engine_factory(), hash_token(status_token)) is not None)
+    )
     if outcome is not None and outcome.duplicate:
         out.say(
             "utter_report_duplicate",
@@ -320,6 +333,8 @@ def file_report(
             place=place,
             office_at=where,
         )
+        if linked:
+            out.say("utter_report_status_link", url=status_url(setup, status_token))
         return
     if not stored:
         out.say("utter_handoff_unavailable", reference=ticket.reference)
@@ -335,6 +350,13 @@ def file_report(
         out.say("utter_report_photo_hint", reference=ticket.reference)
     if "contact" in kind.report_fields and redacted:
         out.say("utter_report_contact_website")
+    if linked:
+        out.say("utter_report_status_link", url=status_url(setup, status_token))
+
+
+def status_url(setup: ReportSetup, token: str) -> str:
+    """The link to the report's status page (``status_url`` of reports.yml)."""
+    return setup.settings.status_url.replace("{token}", token)
 
 
 def done_notice(lang: str, reference: str, kind: str, place: str, note: str) -> str:

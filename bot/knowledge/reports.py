@@ -55,6 +55,7 @@ REPORTS_SCHEMA: dict[str, Any] = {
             },
         },
         "streets_from_feed": {"type": "boolean"},
+        "status_url": {"type": "string", "pattern": "^https?://.*\\{token\\}"},
     },
 }
 STREETS_SCHEMA: dict[str, Any] = {
@@ -101,6 +102,9 @@ class ReportSettings:
     photo_max_pixels: int = 24_000_000
     photo_types: tuple[str, ...] = ("image/jpeg", "image/png")
     streets_from_feed: bool = True
+    # the page where a website citizen sees the state of their report (the web app's
+    # /meldung/<token>, at its public address)
+    status_url: str = "http://127.0.0.1:8080/meldung/{token}"
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,7 @@ def load_settings(directory: Path) -> ReportSettings:
         photo_max_pixels=int(photo.get("max_pixels", default.photo_max_pixels)),
         photo_types=tuple(photo.get("types") or default.photo_types),
         streets_from_feed=bool(doc.get("streets_from_feed", default.streets_from_feed)),
+        status_url=str(doc.get("status_url") or default.status_url),
     )
 
 

@@ -59,6 +59,33 @@ async def report_photo(request: Request, reference: str) -> HTTPResponse:
     return json_response({"ok": True})
 
 
+@bp.get("/meldung/<token>")
+async def report_status(request: Request, token: str) -> HTTPResponse:
+    """The state of one citizen's report, from the link the website chat gave them.
+
+    The token is a secret (192 bits; only its SHA-256 is stored). The page shows what was
+    reported, where, and whether the office is still on it or done (with its public
+    note); nothing personal. Not indexed, not cached.
+    """
+    import asyncio
+
+    from bot.cases import store as cases
+    from bot.cases.resume import TOKEN_PATTERN, hash_token
+    from bot.web.report_status import page
+
+    found = None
+    if TOKEN_PATTERN.match(token):
+        found = await asyncio.to_thread(
+            cases.report_status, request.app.ctx.engine, hash_token(token)
+        )
+    context = page(request.app.ctx.knowledge(), found, request.app.ctx.settings.now())
+    response = render(request, "report_status.html", **context)
+    response.status = 200 if found else 404
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @bp.get("/datenschutz")
 async def privacy(request: Request) -> HTTPResponse:
     """The privacy notice of the chat."""

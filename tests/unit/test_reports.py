@@ -18,6 +18,7 @@ from bot import texts
 from bot.case_policy import REPORT_ACTION, next_action
 from bot.cases import conversation
 from bot.cases import store as cases
+from bot.cases.resume import hash_token
 from bot.dialogue import report
 from bot.dialogue.handoff import working_day
 from bot.dialogue.responsibilities import answer as responsibility
@@ -156,7 +157,11 @@ def test_one_message_with_everything_needs_no_question(setup, engine, knowledge)
         "In der Lindenallee 12 steht seit Wochen ein Auto ohne Kennzeichen",
         entities=[entity("schrottfahrzeug")],
     )
-    assert names(result) == ["utter_report_created", "utter_report_photo_hint"]
+    assert names(result) == [
+        "utter_report_created",
+        "utter_report_photo_hint",
+        "utter_report_status_link",  # the website citizen may close the chat
+    ]
     variables = result.outcome.replies[0].variables
     assert variables | expected_confirmation(knowledge, "schrottfahrzeug") == variables
     assert variables["place"] == "Lindenallee 12"
@@ -501,3 +506,109 @@ def test_erasing_a_duplicate_reporter_removes_only_their_report(setup, engine):
     reference = first.outcome.replies[0].variables["reference"]
     row = cases.by_reference(engine, reference)
     assert [r["sender_id"] for r in cases.report_rows(engine, row.id)] == ["web-x1"]
+
+
+# --- the status page of a website report (/meldung/<token>) -----------------------------
+
+
+def _token_of(result) -> str:
+    link = next(r for r in result.outcome.replies if r.response == "utter_report_status_link")
+    url = link.variables["url"]
+    assert url.startswith(SETTINGS.status_url.split("{token}")[0])
+    return url.rsplit("/", 1)[1]
+
+
+def test_a_website_report_links_to_its_state_and_a_messenger_report_does_not(setup, engine):
+    web = Chat(setup, sender="web-s1").say(
+        "Schlagloch in der Hauptstraße 20", entities=[entity("schlagloch")]
+    )
+    token = _token_of(web)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(reports.c.status_token_hash)).scalar_one()
+    assert stored == hash_token(token) and token not in stored  # only the hash is kept
+    status = cases.report_status(engine, hash_token(token))
+    assert status is not None and status.open and status.street == "Hauptstraße"
+    assert status.reference == web.outcome.replies[0].variables["reference"]
+    tg = Chat(setup, sender="tg-s2", channel="telegram").say(
+        "Schlagloch in der Gartenstraße 3", entities=[entity("schlagloch")]
+    )
+    assert "utter_report_status_link" not in names(tg)  # the done notice reaches Telegram
+    assert cases.report_status(engine, hash_token("not-a-token")) is None
+    assert cases.report_status(engine, "") is None
+
+
+def test_a_duplicate_on_the_website_gets_a_link_to_the_first_case(setup, engine):
+    Chat(setup, sender="tg-s3", channel="telegram").say(
+        "Schlagloch Hauptstraße 20", entities=[entity("schlagloch")]
+    )
+    second = Chat(setup, sender="web-s4").say(
+        "Schlagloch Hauptstraße 22", entities=[entity("schlagloch")]
+    )
+    assert names(second) == ["utter_report_duplicate", "utter_report_status_link"]
+    status = cases.report_status(engine, hash_token(_token_of(second)))
+    assert status is not None
+    assert status.reference == second.outcome.replies[0].variables["reference"]
+
+
+def test_the_status_page_shows_the_state_and_then_the_done_notice(setup, engine, knowledge):
+    from bot.web.report_status import page
+
+    result = Chat(setup, sender="web-s5").say(
+        "Schlagloch in der Hauptstraße 20", entities=[entity("schlagloch")]
+    )
+    reference = result.outcome.replies[0].variables["reference"]
+    token_hash = hash_token(_token_of(result))
+    office = knowledge.offices[knowledge.services["schlagloch"].office]
+    before = page(knowledge, cases.report_status(engine, token_hash), NOW)
+    assert before["lang"] == "de" and reference in before["title"]
+    assert any(office.at() in line and "Wir melden uns" in line for line in before["lines"])
+    assert any("Hauptstraße 20" in line for line in before["lines"])
+    desk = cases.Desk(engine, User("olga", "staff", office.id), {office.id})
+    desk.report_done(
+        desk.get(reference),
+        lambda lang: report.done_notice(
+            lang, reference, "Schlagloch", "Hauptstraße 20", "Geflickt."
+        ),
+        NOW + timedelta(days=1),
+    )
+    after = page(knowledge, cases.report_status(engine, token_hash), NOW + timedelta(days=1))
+    joined = " ".join(after["lines"])
+    assert "Erledigt am 02.12.2026" in joined and "Geflickt." in joined
+    assert "Wir melden uns" not in joined
+    unknown = page(knowledge, None, NOW)
+    assert unknown["title"] == "" and unknown["lines"] == [
+        texts.text("de", "report.status_unknown")
+    ]
+
+
+async def test_the_status_page_is_served_by_the_web_app_without_caching(tmp_path, knowledge):
+    from tests.webserver import app_settings, running_app
+
+    settings = app_settings(tmp_path / "state", "2026-12-01T10:00:00+01:00")
+    engine = make_engine(settings.handoff_db_url)
+    setup = report.ReportSetup(
+        knowledge=knowledge,
+        settings=SETTINGS,
+        streets=STREETS,
+        config=CONFIG,
+        engine_factory=lambda: engine,
+        outbox=Outbox(tmp_path / "outbox"),
+    )
+    result = Chat(setup, sender="web-s6").say(
+        "Schlagloch in der Hauptstraße 20", entities=[entity("schlagloch")]
+    )
+    token = _token_of(result)
+    reference = result.outcome.replies[0].variables["reference"]
+    async with running_app(settings) as web:
+        async with web.http.get(f"{web.url}/meldung/{token}") as resp:
+            assert resp.status == 200
+            assert resp.headers["Cache-Control"] == "no-store"
+            assert resp.headers["X-Robots-Tag"] == "noindex"
+            found = await resp.text()
+        async with web.http.get(f"{web.url}/meldung/{'x' * 32}") as resp:
+            assert resp.status == 404
+            missing = await resp.text()
+        async with web.http.get(f"{web.url}/meldung/<script>") as resp:
+            assert resp.status == 404
+    assert '<html lang="de">' in found and reference in found and "Hauptstraße 20" in found
+    assert texts.text("de", "report.status_unknown") in missing and reference not in missing
