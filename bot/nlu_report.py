@@ -377,6 +377,7 @@ def guess_sweep(model: Path = MODEL) -> str:
 
     knowledge = load_knowledge(REPO_ROOT / "data" / "knowledge")
     rows: dict[str, list[tuple[float, float, bool, bool]]] = {}
+    offered: dict[str, list[tuple[Any, list[tuple[str, float]]]]] = {"concerns": [], "unknown": []}
     for name in ("concerns", "unknown"):
         items = read_citizen_set_file(DEV_DIR / f"{name}.yml")
         parsed = asyncio.run(parse_all(model, [i["text"] for i in items]))
@@ -387,6 +388,7 @@ def guess_sweep(model: Path = MODEL) -> str:
             top, sim = guesses[0] if guesses else ("", 0.0)
             lead = sim - (guesses[1][1] if len(guesses) > 1 else 0.0)
             rows[name].append((sim, lead, top == want, want in [k for k, _ in guesses]))
+            offered[name].append((want, guesses))
     pos, neg = rows["concerns"], rows["unknown"]
     lines = [
         f"Dev concerns: {len(pos)}, right service first {sum(r[2] for r in pos)}, among the "
@@ -402,6 +404,15 @@ def guess_sweep(model: Path = MODEL) -> str:
             lines.append(
                 f"| {accept:.2f} | {margin:.2f} | {len(a)} | {sum(r[2] for r in a)} | {len(n)} |"
             )
+    lines += [
+        "",
+        "| choice floor | right service among the choices | buttons for lacking services |",
+        "|---|---|---|",
+    ]
+    for floor in (0.80, 0.83, 0.84, 0.85, 0.86):
+        hit = sum(w in [k for k, s in g if s >= floor] for w, g in offered["concerns"])
+        shown = sum(len([k for k, s in g if s >= floor]) for _, g in offered["unknown"])
+        lines.append(f"| {floor:.2f} | {hit} of {len(pos)} | {shown} |")
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.dialogue.resolve import GUESS_ACCEPT, GUESS_MARGIN, resolve_service
+from bot.dialogue.resolve import GUESS_ACCEPT, GUESS_CHOICE, GUESS_MARGIN, resolve_service
 from bot.dialogue.responsibilities import answer as responsibility
 from bot.nlu.sentence_embedding import TermVectors, service_terms
 from tests.conftest import KNOWLEDGE_DIR
@@ -39,7 +39,7 @@ def test_a_clear_guess_is_answered_and_named_back(knowledge):
 @pytest.mark.parametrize(
     "first, second",
     [
-        (GUESS_ACCEPT - 0.005, GUESS_ACCEPT - 0.05),  # not similar enough
+        (GUESS_ACCEPT - 0.005, GUESS_CHOICE + 0.005),  # not similar enough
         (GUESS_ACCEPT + 0.02, GUESS_ACCEPT + 0.02 - GUESS_MARGIN / 2),  # not ahead enough
     ],
 )
@@ -62,10 +62,17 @@ def test_a_word_match_wins_over_any_guess(knowledge):
 
 
 def test_guesses_of_services_the_city_lacks_are_ignored(knowledge):
-    entities = [guess("angelschein", 0.99), guess("sperrmuell", 0.80)]
+    entities = [guess("angelschein", 0.99), guess("sperrmuell", GUESS_CHOICE + 0.01)]
     ref = resolve_service(knowledge, "Wo bekomme ich das?", entities)
     assert ref.matches == []
     assert [s.id for s in ref.choices][:1] == ["sperrmuell"]
+
+
+def test_a_weak_guess_is_not_even_offered(knowledge):
+    entities = [guess("wohngeld", GUESS_CHOICE - 0.01), guess("grundsicherung", 0.80)]
+    ref = resolve_service(knowledge, "Wer kümmert sich um Wespennester?", entities)
+    assert ref.matches == []
+    assert not {"wohngeld", "grundsicherung"} & {s.id for s in ref.choices}
 
 
 def test_the_focus_answers_a_follow_up_before_any_guess(knowledge):
