@@ -38,7 +38,7 @@ CHOICE_SCORE = 75.0
 MAX_CHOICES = 4
 
 GUESS_ACCEPT = 0.87
-"""Minimum cosine similarity of a meaning-based service guess to be answered ("Meinten Sie …?")."""
+"""Minimum cosine similarity of a meaning-based service guess to be answered (named back)."""
 
 GUESS_MARGIN = 0.02
 """…and its lead over the second guess. Below either, the guesses are only offered as
