@@ -187,3 +187,24 @@ def test_no_guess_while_the_terms_are_still_being_embedded():
     message = _message("Wohin mit meinem alten Sofa?", "ask_responsibility")
     guesser.process([message])
     assert not message.get("entities")
+
+
+def test_a_message_that_names_a_service_is_not_embedded(monkeypatch):
+    from bot.nlu import sentence_embedding
+
+    guesser = _guesser([("sperrmuell", "Sperrmüll anmelden"), ("reisepass", "Reisepass")])
+    embedded: list[str] = []
+    real = sentence_embedding.embed
+
+    def counting(texts):
+        embedded.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(sentence_embedding, "embed", counting)
+    named = _message("Was kostet ein Reisepass?", "ask_responsibility")
+    named.set("entities", [{"entity": "service", "value": "reisepass"}])
+    unnamed = _message("Wohin mit meinem alten Sofa?", "ask_responsibility")
+    unnamed.set("entities", [{"entity": "service", "value": "Sofa"}])  # not a service id
+    guesser.process([named, unnamed])
+    assert embedded == ["Wohin mit meinem alten Sofa?"]
+    assert not [e for e in named.get("entities") if e["entity"] == "service_guess"]
