@@ -50,6 +50,7 @@ DIMENSIONS = 384
 _MAX_CHARS = 2000  # e5 reads 512 tokens at most; a long story's start is enough
 _lock = threading.Lock()
 _local = threading.local()
+_calls = threading.Lock()
 _model: Any = None
 
 
@@ -94,7 +95,12 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     for i, text in enumerate(texts):
         text = (text or "").strip()[:_MAX_CHARS]
         if text and not PAYLOAD.match(text):
-            out[i] = np.asarray(model.query(text), dtype=np.float32).reshape(-1)
+            # one call at a time: the engine's buffers are shared, and an imported city's
+            # terms may be embedded in the background while Rasa answers (one text per
+            # lock, so a citizen's message waits for one term at most)
+            with _calls:
+                vector = model.query(text)
+            out[i] = np.asarray(vector, dtype=np.float32).reshape(-1)
     return out
 
 
