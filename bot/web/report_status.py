@@ -45,7 +45,9 @@ def page(knowledge: Knowledge, status: ReportStatus | None, now: datetime) -> di
             lines.append(line("status_open_no_due", office_at=office_at(office, lang)))
     else:
         closed = (status.closed_at or now).astimezone(zone)
-        lines.append(line("status_done", date=texts.fmt_date(lang, closed.date())))
+        # "done" only when staff marked it done (the notice); otherwise it was closed
+        key = "status_done" if status.done_notice else "status_closed"
+        lines.append(line(key, date=texts.fmt_date(lang, closed.date())))
         if status.done_notice:
             lines.extend(x for x in status.done_notice.split("\n") if x.strip())
     stamp = f"{texts.fmt_date(lang, local_now.date())}, {texts.fmt_time(lang, local_now.time())}"

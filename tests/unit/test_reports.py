@@ -7,6 +7,7 @@ read from the data, never written by hand.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -575,6 +576,12 @@ def test_the_status_page_shows_the_state_and_then_the_done_notice(setup, engine,
     joined = " ".join(after["lines"])
     assert "Erledigt am 02.12.2026" in joined and "Geflickt." in joined
     assert "Wir melden uns" not in joined
+    closed = page(
+        knowledge,
+        dataclasses.replace(cases.report_status(engine, token_hash), done_notice=None),
+        NOW + timedelta(days=1),
+    )
+    assert "Abgeschlossen am 02.12.2026" in " ".join(closed["lines"])  # not claimed as done
     unknown = page(knowledge, None, NOW)
     assert unknown["title"] == "" and unknown["lines"] == [
         texts.text("de", "report.status_unknown")
